@@ -1,1 +1,24 @@
-fn main() {}
+//! `imagebump`: keeps container image references in Git up to date, the way Flux's image
+//! automation does, from plain files and without Kubernetes.
+//!
+//! This file stays thin: parse the command line, run the command, turn the outcome into an
+//! exit code in one place. Each command lives in its own module under `cli/`.
+
+mod cli;
+mod config;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(outcome) => outcome.into(),
+        Err(error) => {
+            // `{:#}` prints the whole chain: "reading policy.yaml: line 3 column 5: ...".
+            eprintln!("error: {error:#}");
+            cli::Outcome::InvalidInput.into()
+        }
+    }
+}

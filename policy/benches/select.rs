@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
     for (name, policy) in policies {
         let policy = policy.expect("bench policies are valid");
         group.bench_function(name, |b| {
-            b.iter(|| policy.select(black_box(&tags)).map(|s| s.tag().map(str::len)))
+            b.iter(|| policy.select(black_box(&tags)).map(|s| s.tag().map(str::len)));
         });
     }
     group.finish();

@@ -66,13 +66,13 @@ pub struct Policy {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BuildError {
     /// `semver.range` does not parse.
-    #[error("{0}")]
+    #[error("invalid policy")]
     InvalidRange(#[from] constraint::ParseError),
     /// `filterTags.pattern` does not compile.
-    #[error("{0}")]
+    #[error("invalid policy")]
     InvalidPattern(#[from] PatternError),
     /// `order` is neither `asc` nor `desc`.
-    #[error("invalid order {order:?}: expected \"asc\" or \"desc\"")]
+    #[error("invalid policy: order {order:?} is neither \"asc\" nor \"desc\"")]
     InvalidOrder {
         /// The order as written.
         order: String,
@@ -459,7 +459,7 @@ fn latest_string(order: Order, candidates: &[Candidate<'_>]) -> Option<usize> {
 }
 
 /// Flux's loop exactly: a later value replaces the best unless it is strictly worse, so ties
-/// and NaN go to the later value.
+/// and `NaN` go to the later value.
 fn latest_number(order: Order, candidates: &[Candidate<'_>]) -> Result<Option<usize>, SelectError> {
     let mut best: Option<(usize, f64)> = None;
     for (i, c) in candidates.iter().enumerate() {

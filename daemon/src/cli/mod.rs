@@ -1,0 +1,54 @@
+//! The command line: one module per command, each returning a [`Outcome`] or an error.
+
+mod policy_select;
+
+use clap::{Parser, Subcommand};
+
+/// How a command ended; the only place exit codes are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit 0).
+    Success,
+    /// Ran fine, but found nothing (exit 1): e.g. no tag matched the policy.
+    NothingFound,
+    /// The input was invalid (exit 2): bad flags, files, YAML, ranges or patterns.
+    InvalidInput,
+}
+
+impl From<Outcome> for std::process::ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Success => Self::SUCCESS,
+            Outcome::NothingFound => Self::from(1),
+            Outcome::InvalidInput => Self::from(2),
+        }
+    }
+}
+
+/// Keeps container image references in Git up to date, the way Flux image automation does.
+#[derive(Debug, Parser)]
+#[command(name = "imagebump", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with image policies offline.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Select the latest tag from a tag list, exactly as a Flux ImagePolicy would.
+    Select(policy_select::Args),
+}
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
+    }
+}

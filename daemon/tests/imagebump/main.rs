@@ -1,0 +1,4 @@
+//! End-to-end tests of the `imagebump` binary: each module drives one command as a user would.
+
+mod policy_select;
+mod support;

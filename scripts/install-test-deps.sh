@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what imagebump's tests need on a fresh Debian machine. Idempotent: anything already
+# present is skipped, and `apt-get update` runs at most once.
+#
+# The tests start their servers themselves (on 127.0.0.1 only); this script only installs.
+set -euo pipefail
+
+# Debian packages the test suite uses. Each later feature adds its servers here.
+APT_PACKAGES=(
+    git          # git remotes over file:// and the `git` CLI imagebump pushes with
+    ca-certificates
+)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install-test-deps: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Rust toolchain comes from rustup on this kind of machine; make sure its lint and format
+# components are there (`rustup component add` is a no-op when they are).
+if command -v rustup >/dev/null 2>&1; then
+    rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+for tool in cargo rustfmt cargo-clippy; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is missing" >&2; exit 1; }
+done
+echo "install-test-deps: ready"
