@@ -19,8 +19,9 @@
 #   Both programs must exit 0 and print the same tag on every run of a
 #   scenario; otherwise the script stops with both answers and exits 1.
 #   (Known divergence, avoided by the scenario choice: Debian's Masterminds
-#   v3.2.0 rejects prereleases in AND ranges like `>=1.0.0-0 <2.0.0` where
-#   current Flux accepts them.)
+#   v3.2.0 rejects a prerelease in an AND range when one of the bounds has no
+#   prerelease, e.g. 1.0.1-beta4 for `>=1.0.0-rc.1 <1.0.1`; Masterminds
+#   v3.4.0 and later (recent Flux pins a v3.5.x) and imagebump accept it.)
 #
 # How to read the output
 #   One row per scenario: the median go time in ms, the median imagebump time
@@ -56,7 +57,7 @@ fi
 log() { echo "policy-vs-go: $*" >&2; }
 
 # --- dependencies (apt-get, only what is missing) ---------------------------
-have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+have_deb() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]; }
 
 missing=()
 have_deb golang-go || missing+=(golang-go)
@@ -111,27 +112,30 @@ python3 "$here/gen-tags.py" "$NTAGS" >"$tags"
 log "$(wc -l <"$tags") tags in $tags"
 
 # --- timing helpers ------------------------------------------------------------
-# Microseconds since the epoch; bash 5's EPOCHREALTIME avoids forking date.
-now_us() {
-  if [[ -n "${EPOCHREALTIME:-}" ]]; then
-    local t="${EPOCHREALTIME//[!0-9]/}"
-    echo "$((10#$t))"
-  else
-    echo "$(($(date +%s%N) / 1000))"
-  fi
-}
-
 # run_once OUTFILE CMD... : runs CMD with stdout to OUTFILE, stderr to
-# OUTFILE.err; sets RC and ELAPSED_US.
-run_once() {
-  local out="$1"
-  shift
-  local t0 t1
-  t0="$(now_us)"
-  if "$@" >"$out" 2>"$out.err"; then RC=0; else RC=$?; fi
-  t1="$(now_us)"
-  ELAPSED_US=$((t1 - t0))
-}
+# OUTFILE.err; sets RC and ELAPSED_US (wall time in microseconds).
+# With bash >= 5 the clock is EPOCHREALTIME, read in this shell (no fork
+# inside the timed span); older bash falls back to date +%s%N.
+if [[ -n "${EPOCHREALTIME:-}" ]]; then
+  run_once() {
+    local out="$1"
+    shift
+    local t0="${EPOCHREALTIME//[!0-9]/}"
+    if "$@" >"$out" 2>"$out.err"; then RC=0; else RC=$?; fi
+    local t1="${EPOCHREALTIME//[!0-9]/}"
+    ELAPSED_US=$((10#$t1 - 10#$t0))
+  }
+else
+  run_once() {
+    local out="$1"
+    shift
+    local t0 t1
+    t0="$(date +%s%N)"
+    if "$@" >"$out" 2>"$out.err"; then RC=0; else RC=$?; fi
+    t1="$(date +%s%N)"
+    ELAPSED_US=$(((t1 - t0) / 1000))
+  }
+fi
 
 # median of the arguments (microseconds) -> milliseconds with 3 decimals
 median_ms() {
@@ -140,15 +144,16 @@ median_ms() {
           printf "%.3f\n", m / 1000 }'
 }
 
+# mismatch SCENARIO WHAT NAME1 OUT1 RC1 NAME2 OUT2 RC2: shows both answers
+# (stdout and stderr) and stops.
 mismatch() {
-  # mismatch SCENARIO WHAT GO_OUT GO_RC IB_OUT IB_RC
   {
     echo
-    echo "policy-vs-go: MISMATCH in scenario '$1' ($2)"
-    echo "  go        (exit $4): $(cat "$3")"
-    sed 's/^/            stderr: /' "$3.err"
-    echo "  imagebump (exit $6): $(cat "$5")"
-    sed 's/^/            stderr: /' "$5.err"
+    echo "policy-vs-go: MISMATCH in scenario '$1': $2"
+    echo "  $3 (exit $5): $(cat "$4")"
+    sed 's/^/      stderr: /' "$4.err"
+    echo "  $6 (exit $8): $(cat "$7")"
+    sed 's/^/      stderr: /' "$7.err"
   } >&2
   exit 1
 }
@@ -195,10 +200,12 @@ for i in "${!labels[@]}"; do
   run_once "$iref" "${icmd[@]}"
   irc=$RC
   if [[ $grc -ne $irc ]] || ! cmp -s "$gref" "$iref"; then
-    mismatch "$label" "warm-up run" "$gref" "$grc" "$iref" "$irc"
+    mismatch "$label" "go and imagebump disagree (warm-up run)" \
+      go "$gref" "$grc" imagebump "$iref" "$irc"
   fi
   if [[ $grc -ne 0 ]]; then
-    mismatch "$label" "both failed to select a tag; pick another scenario" "$gref" "$grc" "$iref" "$irc"
+    mismatch "$label" "neither selected a tag; pick another scenario" \
+      go "$gref" "$grc" imagebump "$iref" "$irc"
   fi
 
   gt=()
@@ -207,12 +214,14 @@ for i in "${!labels[@]}"; do
     run_once "$gout" "${gcmd[@]}"
     gt+=("$ELAPSED_US")
     if [[ $RC -ne 0 ]] || ! cmp -s "$gout" "$gref"; then
-      mismatch "$label" "go run $((r + 1)) differs from its warm-up" "$gout" "$RC" "$gref" 0
+      mismatch "$label" "go run $((r + 1)) differs from its warm-up run" \
+        "go run $((r + 1))" "$gout" "$RC" "go warm-up" "$gref" 0
     fi
     run_once "$iout" "${icmd[@]}"
     it+=("$ELAPSED_US")
     if [[ $RC -ne 0 ]] || ! cmp -s "$iout" "$gref"; then
-      mismatch "$label" "imagebump run $((r + 1))" "$gref" 0 "$iout" "$RC"
+      mismatch "$label" "imagebump run $((r + 1)) disagrees with go" \
+        go "$gref" 0 "imagebump run $((r + 1))" "$iout" "$RC"
     fi
   done
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use regex::{Captures, Regex};
+use regex::{CaptureLocations, Regex};
 
 /// A compiled `filterTags { pattern, extract }`.
 ///
@@ -14,6 +14,16 @@ use regex::{Captures, Regex};
 pub struct TagFilter {
     pattern: Regex,
     extract: String,
+    /// `extract`, compiled once: literal text and group numbers.
+    template: Vec<Piece>,
+}
+
+/// A part of a compiled `extract` template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    /// A capture group by number; names are resolved when compiling.
+    Group(usize),
 }
 
 /// A `filterTags.pattern` that does not compile.
@@ -26,6 +36,22 @@ pub struct PatternError {
     pub reason: String,
 }
 
+/// What a filter made of one tag.
+pub(crate) enum Applied<'s> {
+    /// The pattern does not match.
+    NoMatch,
+    /// It matches and, with no `extract`, the value is the tag itself.
+    Tag,
+    /// It matches and `extract` produced this value.
+    Extracted(&'s str),
+}
+
+/// Reusable buffers for applying a filter to many tags without allocating per tag.
+pub(crate) struct Scratch {
+    locations: CaptureLocations,
+    value: String,
+}
+
 impl TagFilter {
     /// Compiles `pattern`; an empty `extract` keeps the tag itself as the value.
     pub fn new(pattern: &str, extract: &str) -> Result<Self, PatternError> {
@@ -33,20 +59,58 @@ impl TagFilter {
             pattern: crate::truncate(pattern, 200),
             reason: e.to_string(),
         })?;
+        let template = compile_template(extract, &pattern);
         Ok(TagFilter {
             pattern,
             extract: extract.to_owned(),
+            template,
         })
     }
 
     /// The value to compare for `tag`, or `None` when the pattern does not match it.
     #[must_use]
     pub fn apply<'t>(&self, tag: &'t str) -> Option<Cow<'t, str>> {
-        if self.extract.is_empty() {
-            return self.pattern.is_match(tag).then_some(Cow::Borrowed(tag));
+        let mut scratch = self.scratch();
+        match self.apply_with(tag, &mut scratch) {
+            Applied::NoMatch => None,
+            Applied::Tag => Some(Cow::Borrowed(tag)),
+            Applied::Extracted(value) => Some(Cow::Owned(value.to_owned())),
         }
-        let caps = self.pattern.captures(tag)?;
-        Some(Cow::Owned(expand(&self.extract, &caps, &self.pattern)))
+    }
+
+    pub(crate) fn scratch(&self) -> Scratch {
+        Scratch {
+            locations: self.pattern.capture_locations(),
+            value: String::new(),
+        }
+    }
+
+    /// Like [`TagFilter::apply`], with reused buffers; an extracted value is valid until the
+    /// next call with the same scratch.
+    pub(crate) fn apply_with<'s>(&self, tag: &str, scratch: &'s mut Scratch) -> Applied<'s> {
+        // `is_match` runs the fast DFA with literal prefilters; most tags fail here, and only
+        // matches pay for the capture-group engine.
+        if !self.pattern.is_match(tag) {
+            return Applied::NoMatch;
+        }
+        if self.extract.is_empty() {
+            return Applied::Tag;
+        }
+        if self.pattern.captures_read(&mut scratch.locations, tag).is_none() {
+            return Applied::NoMatch;
+        }
+        scratch.value.clear();
+        for piece in &self.template {
+            match piece {
+                Piece::Literal(text) => scratch.value.push_str(text),
+                Piece::Group(n) => {
+                    if let Some((start, end)) = scratch.locations.get(*n) {
+                        scratch.value.push_str(&tag[start..end]);
+                    }
+                }
+            }
+        }
+        Applied::Extracted(scratch.value.as_str())
     }
 
     /// The pattern as written.
@@ -62,43 +126,46 @@ impl TagFilter {
     }
 }
 
-/// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`.
+/// Compiles Go's `Regexp.Expand` template language: `$1`, `${1}`, `$name`, `${name}`, `$$`.
 ///
 /// Written out rather than using `Captures::expand` because the two differ on `$01`: Go
 /// refuses leading zeros in group numbers and looks for a group *named* `01` (empty), while
-/// the `regex` crate reads group 1.
-fn expand(template: &str, caps: &Captures<'_>, regex: &Regex) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
+/// the `regex` crate reads group 1. References to groups that do not exist expand to nothing
+/// and are dropped here; a `$` that starts no valid reference is literal text.
+fn compile_template(template: &str, regex: &Regex) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
     let mut rest = template;
     while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
+        literal.push_str(&rest[..dollar]);
         rest = &rest[dollar + 1..];
         if let Some(after) = rest.strip_prefix('$') {
-            out.push('$');
+            literal.push('$');
             rest = after;
             continue;
         }
         let Some((name, after)) = group_reference(rest) else {
-            out.push('$');
+            literal.push('$');
             continue;
         };
         rest = after;
         let group = match group_number(name) {
-            Some(n) => caps.get(n),
-            None => regex
-                .capture_names()
-                .enumerate()
-                .filter(|(_, n)| *n == Some(name))
-                .find_map(|(i, _)| caps.get(i)),
+            Some(n) => Some(n).filter(|&n| n < regex.captures_len()),
+            None => regex.capture_names().position(|n| n == Some(name)),
         };
-        if let Some(m) = group {
-            out.push_str(m.as_str());
+        if let Some(n) = group {
+            if !literal.is_empty() {
+                pieces.push(Piece::Literal(std::mem::take(&mut literal)));
+            }
+            pieces.push(Piece::Group(n));
         }
     }
-    out.push_str(rest);
-    out
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        pieces.push(Piece::Literal(literal));
+    }
+    pieces
 }
-
 /// After a `$`: a name of letters, digits and `_`, optionally in braces. Returns the name and
 /// the text after the reference.
 fn group_reference(s: &str) -> Option<(&str, &str)> {

@@ -83,7 +83,11 @@ fn underscores_ok(body: &str, hex: bool) -> bool {
 
 /// `digits [. digits] [e [sign] digits]` with at least one mantissa digit.
 fn parse_decimal(body: &str) -> Option<f64> {
-    let cleaned: String = body.chars().filter(|&c| c != '_').collect();
+    let cleaned: std::borrow::Cow<'_, str> = if body.contains('_') {
+        body.chars().filter(|&c| c != '_').collect::<String>().into()
+    } else {
+        body.into()
+    };
     let bytes = cleaned.as_bytes();
     let mut i = 0;
     let mut digits = 0;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::constraint::{self, Constraint, Verdict};
-use crate::filter::{PatternError, TagFilter};
+use crate::filter::{Applied, PatternError, TagFilter};
 use crate::numeric::parse_go_float;
 use crate::version::{self, Version};
 
@@ -322,38 +322,36 @@ impl Policy {
         tags: &'t [S],
         mut trace: Option<Trace<'_, 't>>,
     ) -> Result<Selection<'t>, SelectError> {
-        let candidates = self.candidates(tags, trace.as_mut());
+        let candidates = match &self.filter {
+            None => Candidates::All(tags),
+            Some(filter) => Candidates::Filtered(Self::filtered(filter, tags, trace.as_mut())),
+        };
         let mut eligible = candidates.len();
         let winner = match &self.rule {
             Rule::Semver(range) => {
-                let (winner, count) = latest_version(range, &candidates, trace.as_mut());
+                let (winner, count) = latest_version(range, candidates.iter(), trace.as_mut());
                 eligible = count;
                 winner
             }
-            Rule::Alphabetical(order) => latest_string(*order, &candidates),
-            Rule::Numerical(order) => latest_number(*order, &candidates)?,
+            Rule::Alphabetical(order) => latest_string(*order, candidates.iter()),
+            Rule::Numerical(order) => latest_number(*order, candidates.iter())?,
         };
         if let Some((outcomes, _)) = trace {
-            for c in &candidates {
+            for c in candidates.iter() {
                 let outcome = &mut outcomes[c.index];
                 if outcome.is_none() {
                     *outcome = Some(match winner {
-                        Some(w) if candidates[w].index == c.index => Outcome::Selected,
-                        Some(w) => Outcome::LostTo {
-                            winner: candidates[w].tag,
-                        },
+                        Some(w) if w.index == c.index => Outcome::Selected,
+                        Some(w) => Outcome::LostTo { winner: w.tag },
                         None => Outcome::OutOfRange,
                     });
                 }
             }
         }
-        let latest = winner.map(|w| {
-            let c = &candidates[w];
-            Latest {
-                tag: c.tag,
-                index: c.index,
-                value: c.value.clone(),
-            }
+        let latest = winner.map(|w| Latest {
+            tag: w.tag,
+            index: w.index,
+            value: candidates.value_of(w),
         });
         Ok(Selection {
             latest,
@@ -366,36 +364,31 @@ impl Policy {
     /// Applies the filter. Equal extracted values collapse into one candidate that keeps its
     /// first position but takes the latest tag, as Flux's map from value to tag does; the
     /// position makes ties deterministic where Flux's map order is random.
-    fn candidates<'t, S: AsRef<str>>(
-        &self,
+    fn filtered<'t, S: AsRef<str>>(
+        filter: &TagFilter,
         tags: &'t [S],
         mut trace: Option<&mut Trace<'_, 't>>,
     ) -> Vec<Candidate<'t>> {
-        let Some(filter) = &self.filter else {
-            return tags
-                .iter()
-                .enumerate()
-                .map(|(index, tag)| Candidate {
-                    index,
-                    tag: tag.as_ref(),
-                    value: Cow::Borrowed(tag.as_ref()),
-                })
-                .collect();
-        };
         let mut candidates: Vec<Candidate<'t>> = Vec::new();
-        let mut seen: HashMap<Cow<'t, str>, usize> = HashMap::new();
+        let mut seen: HashMap<Box<str>, usize, FxBuild> = HashMap::default();
+        let mut scratch = filter.scratch();
         for (index, tag) in tags.iter().enumerate() {
             let tag = tag.as_ref();
-            let Some(value) = filter.apply(tag) else {
-                if let Some((outcomes, _)) = trace.as_deref_mut() {
-                    outcomes[index] = Some(Outcome::FilteredOut);
+            let extracted = match filter.apply_with(tag, &mut scratch) {
+                Applied::NoMatch => {
+                    if let Some((outcomes, _)) = trace.as_deref_mut() {
+                        outcomes[index] = Some(Outcome::FilteredOut);
+                    }
+                    continue;
                 }
-                continue;
+                Applied::Tag => None,
+                Applied::Extracted(value) => Some(value),
             };
+            let value: &str = extracted.unwrap_or(tag);
             if let Some((_, values)) = trace.as_deref_mut() {
-                values[index] = Some(value.clone());
+                values[index] = Some(Cow::Owned(value.to_owned()));
             }
-            if let Some(&slot) = seen.get(&value) {
+            if let Some(&slot) = seen.get(value) {
                 let earlier = &mut candidates[slot];
                 if let Some((outcomes, _)) = trace.as_deref_mut() {
                     outcomes[earlier.index] = Some(Outcome::Superseded { by: tag });
@@ -403,13 +396,40 @@ impl Policy {
                 earlier.index = index;
                 earlier.tag = tag;
             } else {
-                seen.insert(value.clone(), candidates.len());
+                seen.insert(value.into(), candidates.len());
+                let value = match extracted {
+                    Some(v) => Cow::Owned(v.to_owned()),
+                    None => Cow::Borrowed(tag),
+                };
                 candidates.push(Candidate { index, tag, value });
             }
         }
         candidates
     }
 }
+
+/// A small, fast hasher (the multiply-rotate scheme of rustc's `FxHasher`) for deduplicating
+/// extracted values: the keys are short tag fragments, not attacker-chosen at a scale where
+/// hash flooding matters (a registry returns at most a few hundred thousand tags).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Per-tag outcomes and extracted values, indexed like the input.
 type Trace<'a, 't> = (
@@ -418,22 +438,22 @@ type Trace<'a, 't> = (
 );
 
 /// The highest version in range; equal versions keep the first seen (Flux replaces the best
-/// only when strictly greater). Returns the winner's position and how many were in range.
-fn latest_version<'t>(
+/// only when strictly greater). Returns the winner and how many were in range.
+fn latest_version<'c, 't>(
     range: &Constraint,
-    candidates: &[Candidate<'t>],
+    candidates: impl Iterator<Item = Cand<'c, 't>>,
     mut trace: Option<&mut Trace<'_, 't>>,
-) -> (Option<usize>, usize) {
-    let mut best: Option<(usize, Version)> = None;
+) -> (Option<Cand<'c, 't>>, usize) {
+    let mut best: Option<(Cand<'c, 't>, Version)> = None;
     let mut in_range = 0;
-    for (i, c) in candidates.iter().enumerate() {
-        let rejected = match Version::parse_tag(&c.value) {
+    for c in candidates {
+        let rejected = match Version::parse_tag(c.value) {
             Err(e) => Some(Outcome::NotAVersion(e.kind)),
             Ok(v) => match range.verdict(&v) {
                 Verdict::Accepted => {
                     in_range += 1;
                     if best.as_ref().is_none_or(|(_, b)| v > *b) {
-                        best = Some((i, v));
+                        best = Some((c, v));
                     }
                     None
                 }
@@ -445,35 +465,98 @@ fn latest_version<'t>(
             outcomes[c.index] = Some(outcome);
         }
     }
-    (best.map(|(i, _)| i), in_range)
+    (best.map(|(c, _)| c), in_range)
 }
 
 /// Byte-wise greatest (`asc`) or smallest (`desc`) value.
-fn latest_string(order: Order, candidates: &[Candidate<'_>]) -> Option<usize> {
-    let values = candidates.iter().enumerate();
-    let pick = match order {
-        Order::Asc => values.max_by(|(_, a), (_, b)| a.value.as_bytes().cmp(b.value.as_bytes())),
-        Order::Desc => values.min_by(|(_, a), (_, b)| a.value.as_bytes().cmp(b.value.as_bytes())),
-    };
-    pick.map(|(i, _)| i)
+fn latest_string<'c, 't>(
+    order: Order,
+    mut candidates: impl Iterator<Item = Cand<'c, 't>>,
+) -> Option<Cand<'c, 't>> {
+    let first = candidates.next()?;
+    Some(candidates.fold(first, |best, c| {
+        let better = match order {
+            Order::Asc => c.value.as_bytes() > best.value.as_bytes(),
+            Order::Desc => c.value.as_bytes() < best.value.as_bytes(),
+        };
+        if better { c } else { best }
+    }))
 }
 
 /// Flux's loop exactly: a later value replaces the best unless it is strictly worse, so ties
 /// and `NaN` go to the later value.
-fn latest_number(order: Order, candidates: &[Candidate<'_>]) -> Result<Option<usize>, SelectError> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, c) in candidates.iter().enumerate() {
-        let value = parse_go_float(&c.value).ok_or_else(|| SelectError::NotANumber {
+fn latest_number<'c, 't>(
+    order: Order,
+    candidates: impl Iterator<Item = Cand<'c, 't>>,
+) -> Result<Option<Cand<'c, 't>>, SelectError> {
+    let mut best: Option<(Cand<'c, 't>, f64)> = None;
+    for c in candidates {
+        let value = parse_go_float(c.value).ok_or_else(|| SelectError::NotANumber {
             tag: c.tag.to_owned(),
-            value: c.value.clone().into_owned(),
+            value: c.value.to_owned(),
         })?;
         let worse = best.is_some_and(|(_, b)| match order {
             Order::Asc => value < b,
             Order::Desc => value > b,
         });
         if !worse {
-            best = Some((i, value));
+            best = Some((c, value));
         }
     }
-    Ok(best.map(|(i, _)| i))
+    Ok(best.map(|(c, _)| c))
+}
+
+/// The values a rule judges: every tag (no filter), or the filter's deduplicated output.
+enum Candidates<'t, S> {
+    All(&'t [S]),
+    Filtered(Vec<Candidate<'t>>),
+}
+
+/// One candidate as the rules see it.
+#[derive(Clone, Copy)]
+struct Cand<'c, 't> {
+    index: usize,
+    tag: &'t str,
+    value: &'c str,
+}
+
+impl<'t, S: AsRef<str>> Candidates<'t, S> {
+    fn len(&self) -> usize {
+        match self {
+            Candidates::All(tags) => tags.len(),
+            Candidates::Filtered(c) => c.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Cand<'_, 't>> {
+        let (all, filtered): (&'t [S], &[Candidate<'t>]) = match self {
+            Candidates::All(tags) => (tags, &[]),
+            Candidates::Filtered(c) => (&[], c),
+        };
+        let all = all.iter().enumerate().map(|(index, tag)| {
+            let tag = tag.as_ref();
+            Cand {
+                index,
+                tag,
+                value: tag,
+            }
+        });
+        let filtered = filtered.iter().map(|c| Cand {
+            index: c.index,
+            tag: c.tag,
+            value: c.value.as_ref(),
+        });
+        all.chain(filtered)
+    }
+
+    /// The winner's value, borrowed from the input when it is the tag itself.
+    fn value_of(&self, winner: Cand<'_, 't>) -> Cow<'t, str> {
+        match self {
+            Candidates::Filtered(c) => c
+                .iter()
+                .find(|c| c.index == winner.index)
+                .map_or_else(|| Cow::Owned(winner.value.to_owned()), |c| c.value.clone()),
+            Candidates::All(_) => Cow::Borrowed(winner.tag),
+        }
+    }
 }

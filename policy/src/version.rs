@@ -39,7 +39,7 @@ pub struct ParseError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
     /// Flux requires at least two dots in a tag (`MAJOR.MINOR.PATCH`).
-    #[error("Flux needs three dot-separated parts (at least two dots)")]
+    #[error("fewer than two dots; Flux needs MAJOR.MINOR.PATCH")]
     TooFewDots,
     /// A major, minor or patch number was expected here.
     #[error("expected a number at byte {0}")]
