@@ -7,8 +7,14 @@ set -euo pipefail
 
 # Debian packages the test suite uses. Each later feature adds its servers here.
 APT_PACKAGES=(
-    git          # git remotes over file:// and the `git` CLI imagebump pushes with
+    git                   # git remotes over file:// and the `git` CLI imagebump pushes with
     ca-certificates
+    docker-registry       # real OCI registry (distribution 2.8.2) for TestRegistry: open, htpasswd, TLS, token auth
+    skopeo                # reference client: `skopeo list-tags` against the mock registry (tests, benchmark)
+    openssl               # test CA + server certificate (TLS mode) and the token signing key (token mode)
+    apache2-utils         # `htpasswd -Bbn` for the registry's htpasswd auth (bcrypt only)
+    python3               # runs the bearer-token server of TestRegistry's token mode
+    python3-cryptography  # RS256 JWT signing in that token server
 )
 
 as_root() {
