@@ -1,6 +1,7 @@
 //! The command line: one module per command, each returning a [`Outcome`] or an error.
 
 mod policy_select;
+mod scan;
 
 use clap::{Parser, Subcommand};
 
@@ -13,6 +14,9 @@ pub enum Outcome {
     NothingFound,
     /// The input was invalid (exit 2): bad flags, files, YAML, ranges or patterns.
     InvalidInput,
+    /// The input was fine but the operation failed (exit 3): registry unreachable, refused
+    /// credentials, timeouts.
+    Failed,
 }
 
 impl From<Outcome> for std::process::ExitCode {
@@ -21,6 +25,7 @@ impl From<Outcome> for std::process::ExitCode {
             Outcome::Success => Self::SUCCESS,
             Outcome::NothingFound => Self::from(1),
             Outcome::InvalidInput => Self::from(2),
+            Outcome::Failed => Self::from(3),
         }
     }
 }
@@ -38,6 +43,8 @@ enum Command {
     /// Work with image policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// List an image repository's tags once, as an `ImageRepository` scan would (offline).
+    Scan(scan::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,5 +57,6 @@ enum PolicyCommand {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
+        Command::Scan(args) => scan::run(&args),
     }
 }

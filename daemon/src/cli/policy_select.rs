@@ -3,6 +3,7 @@
 //! Useful to try a range or a `filterTags` pattern on a real tag list before committing an
 //! `ImagePolicy`, and to see why a tag was not chosen (`--explain`).
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -28,10 +29,20 @@ pub struct Args {
     #[arg(long, value_name = "ORDER")]
     numerical: Option<String>,
     /// Regular expression a tag must contain to be considered (filterTags.pattern).
-    #[arg(long, value_name = "REGEX", conflicts_with = "policy")]
+    #[arg(
+        long,
+        value_name = "REGEX",
+        conflicts_with = "policy",
+        allow_hyphen_values = true
+    )]
     filter_tags: Option<String>,
     /// Value to compare instead of the tag, e.g. '$ts' or '$1' (filterTags.extract).
-    #[arg(long, value_name = "TEMPLATE", requires = "filter_tags")]
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        requires = "filter_tags",
+        allow_hyphen_values = true
+    )]
     extract: Option<String>,
     /// An ImagePolicy YAML file (image.toolkit.fluxcd.io v1beta1, v1beta2 or v1).
     #[arg(long, value_name = "FILE")]
@@ -60,7 +71,8 @@ enum Format {
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<Outcome> {
     let policy = build_policy(args)?;
-    let tags = read_tags(args.tags.as_deref())?;
+    let (text, source) = read_input(args.tags.as_deref())?;
+    let tags = parse_tags(&text, &source)?;
     let failed = "the policy cannot be applied to these tags";
     let selected = if args.explain || args.output == Format::Json {
         let explanation = policy.explain(&tags).context(failed)?;
@@ -103,34 +115,45 @@ fn build_policy(args: &Args) -> anyhow::Result<Policy> {
     })
 }
 
-/// Reads tags from a file or standard input, as lines or as JSON.
-fn read_tags(path: Option<&std::path::Path>) -> anyhow::Result<Vec<String>> {
-    let (text, source) = match path {
-        Some(p) if p.as_os_str() != "-" => (
+/// Reads the tag list's text from a file or standard input.
+fn read_input(path: Option<&std::path::Path>) -> anyhow::Result<(String, String)> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => Ok((
             std::fs::read_to_string(p).with_context(|| format!("reading tags from {}", p.display()))?,
             p.display().to_string(),
-        ),
+        )),
         _ => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("reading tags from standard input")?;
-            (text, "standard input".to_owned())
+            Ok((text, "standard input".to_owned()))
         }
-    };
+    }
+}
+
+/// Tags as lines (borrowed from `text`, no copy per tag) or as JSON.
+fn parse_tags<'a>(text: &'a str, source: &str) -> anyhow::Result<Vec<Cow<'a, str>>> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') || trimmed.starts_with('{') {
         return tags_from_json(trimmed).with_context(|| format!("{source}: not a JSON tag list"));
     }
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect())
+    // memchr's iterator finds all newlines in one vectorised pass; `str::lines` restarts a
+    // search per line, and for lines as short as tags that set-up dominates a 100k-tag list.
+    let mut tags = Vec::with_capacity(text.len() / 12);
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for end in ends {
+        let line = text[start..end].trim_ascii();
+        if !line.is_empty() && !line.starts_with('#') {
+            tags.push(Cow::Borrowed(line));
+        }
+        start = end + 1;
+    }
+    Ok(tags)
 }
 
-fn tags_from_json(text: &str) -> anyhow::Result<Vec<String>> {
+fn tags_from_json(text: &str) -> anyhow::Result<Vec<Cow<'_, str>>> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum TagJson {
@@ -141,7 +164,7 @@ fn tags_from_json(text: &str) -> anyhow::Result<Vec<String>> {
         },
     }
     Ok(match serde_json::from_str(text)? {
-        TagJson::List(tags) | TagJson::Object { tags } => tags,
+        TagJson::List(tags) | TagJson::Object { tags } => tags.into_iter().map(Cow::Owned).collect(),
     })
 }
 

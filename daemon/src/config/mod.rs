@@ -4,7 +4,9 @@
 //! raw object into something runnable (a compiled [`imagebump_policy::Policy`]) happens here,
 //! and every error names the file, the object and the field.
 
+pub mod duration;
 pub mod raw;
+pub mod secret;
 
 use std::path::Path;
 

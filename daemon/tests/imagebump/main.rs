@@ -1,4 +1,5 @@
 //! End-to-end tests of the `imagebump` binary: each module drives one command as a user would.
 
 mod policy_select;
+mod scan;
 mod support;
