@@ -108,7 +108,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through this proxy instead of the one from `HTTPS_PROXY`/`ALL_PROXY`.
+    /// Sends every request through this proxy (Flux's `proxySecretRef`); the environment's
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are then ignored.
     #[must_use]
     pub fn proxy(mut self, address: &str, credentials: Option<(&str, &str)>) -> Self {
         self.proxy = Some((
@@ -125,8 +126,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Proxies from the environment (`HTTPS_PROXY`, `ALL_PROXY`,
-    /// `NO_PROXY`) apply unless [`ClientBuilder::proxy`] set one.
+    /// Builds the client. Proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY`, upper or lower case, minus `NO_PROXY`) apply unless
+    /// [`ClientBuilder::proxy`] set one. Unlike Go, loopback registries are proxied too when
+    /// these are set; list them in `NO_PROXY` to avoid it.
     pub fn build(self) -> Result<Client, BuildError> {
         let agent = self
             .user_agent

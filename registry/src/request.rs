@@ -44,6 +44,20 @@ pub enum Error {
         /// The TLS error.
         reason: String,
     },
+    /// The registry speaks TLS but ended the handshake; most often it demands a client
+    /// certificate that was not given.
+    #[error(
+        "registry {registry}: TLS handshake failed for {path} (does the registry require a client \
+         certificate? give tls.crt and tls.key): {reason}"
+    )]
+    TlsHandshake {
+        /// Registry host.
+        registry: String,
+        /// URL path and query.
+        path: String,
+        /// The TLS error.
+        reason: String,
+    },
     /// One request took longer than the request timeout.
     #[error("registry {registry}: {path} did not answer within {after:?}")]
     Timeout {
@@ -65,6 +79,14 @@ pub enum Error {
         timeout: Duration,
         /// The failure that was being retried, if any.
         last: Option<String>,
+    },
+    /// The proxy refused our proxy credentials (407).
+    #[error("registry {registry}: the proxy refused the proxy credentials (407) for {path}")]
+    ProxyAuthenticationFailed {
+        /// Registry host.
+        registry: String,
+        /// URL path and query.
+        path: String,
     },
     /// The registry refused the credentials (401/403), or demands some and none were given.
     #[error("registry {registry}: authentication failed for {path}: {status} {message}")]
@@ -151,9 +173,11 @@ impl Error {
             | Error::Body { .. } => true,
             Error::Status { status, .. } => retryable_status(*status),
             Error::Token { transient, .. } => *transient,
-            Error::AuthenticationFailed { .. } | Error::UnsafeRealm { .. } | Error::Certificate { .. } => {
-                false
-            }
+            Error::AuthenticationFailed { .. }
+            | Error::ProxyAuthenticationFailed { .. }
+            | Error::UnsafeRealm { .. }
+            | Error::Certificate { .. }
+            | Error::TlsHandshake { .. } => false,
         }
     }
 
@@ -226,13 +250,35 @@ impl<'a> Session<'a> {
             Scheme::HttpsThenHttp => {
                 let mut https = make("https");
                 // One quick probe: a plain-HTTP registry answers a TLS hello with garbage.
-                match https.ping(1).await {
-                    Err(Error::Connect { .. } | Error::Timeout { .. }) => make("http"),
+                let tls_failure = match https.ping(1).await {
+                    Err(e @ (Error::Connect { .. } | Error::Timeout { .. })) => e,
                     other => {
                         other?;
                         return Ok(https);
                     }
-                }
+                };
+                // If plain HTTP cannot be spoken either (no answer, or the 400 a TLS server
+                // gives a plain request), the registry does speak TLS and the handshake failed
+                // (e.g. it demands a client certificate): the TLS error is the useful one.
+                let mut http = make("http");
+                return match http.ping(options.max_attempts).await {
+                    Ok(()) => Ok(http),
+                    // The 400 proves a TLS server: the handshake itself went wrong.
+                    Err(Error::Status { status: 400, .. }) => Err(match tls_failure {
+                        Error::Connect {
+                            registry,
+                            path,
+                            reason,
+                        } => Error::TlsHandshake {
+                            registry,
+                            path,
+                            reason,
+                        },
+                        other => other,
+                    }),
+                    Err(Error::Connect { .. } | Error::Timeout { .. }) => Err(tls_failure),
+                    Err(e) => Err(e),
+                };
             }
         };
         session.ping(options.max_attempts).await?;

@@ -41,6 +41,15 @@ pub struct Args {
     /// Talk plain HTTP to the registry (`spec.insecure`).
     #[arg(long)]
     insecure: bool,
+    /// Send every request through this HTTP proxy, whatever the environment says (`NO_PROXY`
+    /// included): `http://proxy.corp:3128`. Credentials may be given in the URL,
+    /// percent-encoded: `http://user:p%40ss@proxy.corp:3128`; they are sent as
+    /// `Proxy-Authorization: Basic`, never shown. Without --proxy, `HTTPS_PROXY`, `HTTP_PROXY`
+    /// and `ALL_PROXY` (or their lower-case forms) apply, except to hosts listed in `NO_PROXY`;
+    /// unlike in Go programs such as Flux, that includes loopback registries (`localhost`,
+    /// `127.0.0.1`) unless `NO_PROXY` lists them.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
     /// Drop tags matching this regex (repeatable; replaces the default `^.*\.sig$`).
     #[arg(long = "exclude", value_name = "REGEX", allow_hyphen_values = true)]
     exclusions: Vec<String>,
@@ -141,7 +150,101 @@ fn build_client(args: &Args) -> anyhow::Result<Client> {
         let key = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
         builder = builder.client_certificate(&cert, &key);
     }
+    if let Some(url) = &args.proxy {
+        // Not a clap value parser: clap would echo the value, password included, in its error.
+        let proxy = ProxyUrl::parse(url).context("--proxy")?;
+        let credentials = proxy
+            .credentials
+            .as_ref()
+            .map(|(user, password)| (user.as_str(), password.as_str()));
+        builder = builder.proxy(&proxy.address, credentials);
+    }
     Ok(builder.build()?)
+}
+
+/// A `--proxy` URL with its userinfo taken out and percent-decoded.
+#[derive(PartialEq, Eq)]
+struct ProxyUrl {
+    /// The URL without userinfo: `http://proxy.corp:3128`.
+    address: String,
+    /// User name and password (empty when the userinfo has no `:`).
+    credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    /// Never shows the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyUrl")
+            .field("address", &self.address)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a `--proxy` URL was refused. Never contains the URL's userinfo.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+enum ProxyUrlError {
+    /// Nothing after the userinfo.
+    #[error("the proxy URL has no host")]
+    NoHost,
+    /// `%XX` sequences that decode to invalid UTF-8.
+    #[error("the proxy URL's {0} is not valid UTF-8 once percent-decoded")]
+    NotUtf8(&'static str),
+}
+
+impl ProxyUrl {
+    /// Splits `[scheme://][user[:password]@]host[:port][/…]`: the userinfo ends at the last `@`
+    /// before the path, as WHATWG URL parsers read it; the user ends at its first `:`.
+    fn parse(url: &str) -> Result<ProxyUrl, ProxyUrlError> {
+        let (scheme, rest) = match url.split_once("://") {
+            Some((scheme, rest)) => (Some(scheme), rest),
+            None => (None, url),
+        };
+        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        let Some((userinfo, host)) = authority.rsplit_once('@') else {
+            return Ok(ProxyUrl {
+                address: url.to_owned(),
+                credentials: None,
+            });
+        };
+        if host.is_empty() {
+            return Err(ProxyUrlError::NoHost);
+        }
+        let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+        let user = percent_decode(user).ok_or(ProxyUrlError::NotUtf8("user name"))?;
+        let password = percent_decode(password).ok_or(ProxyUrlError::NotUtf8("password"))?;
+        let address = match scheme {
+            Some(scheme) => format!("{scheme}://{host}{tail}"),
+            None => format!("{host}{tail}"),
+        };
+        Ok(ProxyUrl {
+            address,
+            credentials: Some((user, password)),
+        })
+    }
+}
+
+/// Decodes `%XX` sequences; a `%` not followed by two hex digits stays as it is (as in URL
+/// parsers). `None` when the result is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                // Two hex digits: at most 0xff.
+                out.push(u8::try_from(high * 16 + low).unwrap_or(u8::MAX));
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn credential(args: &Args, image: &ImageRef) -> anyhow::Result<Credential> {
@@ -160,4 +263,63 @@ fn credential(args: &Args, image: &ImageRef) -> anyhow::Result<Credential> {
         return Ok(found.credential);
     }
     Ok(Credential::Anonymous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(url: &str) -> (String, Option<(String, String)>) {
+        let proxy = ProxyUrl::parse(url).expect("parses");
+        (proxy.address, proxy.credentials)
+    }
+
+    fn with(address: &str, user: &str, password: &str) -> (String, Option<(String, String)>) {
+        (address.to_owned(), Some((user.to_owned(), password.to_owned())))
+    }
+
+    #[test]
+    fn proxy_userinfo_is_split_off_and_decoded() {
+        assert_eq!(
+            parsed("http://127.0.0.1:3128"),
+            ("http://127.0.0.1:3128".to_owned(), None)
+        );
+        assert_eq!(
+            parsed("http://user:pass@127.0.0.1:3128"),
+            with("http://127.0.0.1:3128", "user", "pass")
+        );
+        assert_eq!(
+            parsed("http://us%65r:p%40ss%3A%2F%25@proxy:3128/"),
+            with("http://proxy:3128/", "user", "p@ss:/%")
+        );
+        assert_eq!(
+            parsed("http://user:p@ss@proxy:3128"),
+            with("http://proxy:3128", "user", "p@ss")
+        );
+        assert_eq!(parsed("user@proxy:3128"), with("proxy:3128", "user", ""));
+        assert_eq!(parsed("http://u:%zz%4@proxy"), with("http://proxy", "u", "%zz%4"));
+        assert_eq!(
+            parsed("http://u:caf%C3%A9@proxy"),
+            with("http://proxy", "u", "café")
+        );
+        // An `@` after the host is not userinfo.
+        assert_eq!(
+            parsed("http://proxy:3128/a@b"),
+            ("http://proxy:3128/a@b".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn bad_proxy_urls_never_show_the_password() {
+        for (url, want) in [
+            ("http://user:secret@", ProxyUrlError::NoHost),
+            ("http://user:secret%ff@proxy", ProxyUrlError::NotUtf8("password")),
+        ] {
+            let err = ProxyUrl::parse(url).expect_err(url);
+            assert_eq!(err, want);
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+        let proxy = ProxyUrl::parse("http://user:secret@proxy").expect("parses");
+        assert!(!format!("{proxy:?}").contains("secret"));
+    }
 }

@@ -33,8 +33,37 @@ impl From<Output> for Run {
 
 /// Runs `imagebump ARGS`, feeding `stdin`.
 pub fn imagebump(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imagebump"))
-        .args(args)
+    run_imagebump(Command::new(env!("CARGO_BIN_EXE_imagebump")).args(args), stdin)
+}
+
+/// Variables through which a child could pick up (or skip) a proxy from the test runner's own
+/// environment: reqwest reads the first three pairs, skips `NO_PROXY` hosts, and ignores them
+/// all when `REQUEST_METHOD` is set (CGI).
+const PROXY_VARIABLES: [&str; 9] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+];
+
+/// Runs `imagebump ARGS` as [`imagebump`] does, but with the proxy variables of the test's own
+/// environment removed and `env` set instead, so proxy tests do not depend on the machine.
+pub fn imagebump_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_imagebump"));
+    for name in PROXY_VARIABLES {
+        command.env_remove(name);
+    }
+    command.args(args).envs(env.iter().copied());
+    run_imagebump(&mut command, stdin)
+}
+
+fn run_imagebump(command: &mut Command, stdin: &str) -> Run {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,6 +4,7 @@
 mod faults;
 mod paging;
 mod real;
+mod transport;
 
 use std::time::Duration;
 

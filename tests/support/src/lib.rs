@@ -7,10 +7,13 @@
 //!   test (locally) and failing it (when `CI` is set).
 //! * [`TestRegistry`] runs Debian's `docker-registry` (CNCF distribution 2.8.2) as a child
 //!   process, in one of the [`RegistryMode`]s (open, htpasswd, TLS + htpasswd, bearer token with
-//!   a small Python token server), and pushes small images into it with [`TestRegistry::push`].
+//!   a small Python token server, TLS demanding a client certificate), and pushes small images
+//!   into it with [`TestRegistry::push`].
 //! * [`MockRegistry`] is an in-process registry (axum) for what the real one cannot do: tag
 //!   pagination with `Link` headers (distribution 2.8.2 ignores `?n=` on `tags/list`), opaque
 //!   cursors, cross-host links, and injected faults.
+//! * [`TestProxy`] is an in-process HTTP forward proxy (absolute-form requests and `CONNECT`
+//!   tunnels, optional Basic proxy credentials) that counts what goes through it.
 //!
 //! The programs the real servers need are installed by `scripts/install-test-deps.sh`.
 //!
@@ -27,9 +30,11 @@
 //! ```
 
 mod mock;
+mod proxy;
 mod registry;
 mod require;
 
 pub use mock::{CursorStyle, Fault, MockConfig, MockRegistry, generate_tags, mock_digest};
+pub use proxy::TestProxy;
 pub use registry::{RegistryMode, TestRegistry};
 pub use require::require;

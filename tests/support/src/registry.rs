@@ -54,11 +54,22 @@ pub enum RegistryMode {
     /// at [`TestRegistry::token_realm`] issues tokens: `pull` to anyone, everything to Basic
     /// `testuser` / `testpass`, and 401 for other credentials.
     Token,
+    /// HTTPS as in [`Tls`](RegistryMode::Tls), but the registry demands a client certificate
+    /// signed by the test CA (`http.tls.clientcas`) and asks for nothing else: no htpasswd.
+    /// The client certificate and key are [`TestRegistry::client_cert_pem`] and
+    /// [`TestRegistry::client_key_pem`]; a client without them fails the TLS handshake.
+    MutualTls,
 }
 
 impl RegistryMode {
     /// Every mode, in declaration order.
-    pub const ALL: [RegistryMode; 4] = [Self::Open, Self::Basic, Self::Tls, Self::Token];
+    pub const ALL: [RegistryMode; 5] = [Self::Open, Self::Basic, Self::Tls, Self::Token, Self::MutualTls];
+
+    /// Whether the registry speaks HTTPS (with the test CA's certificate for `localhost`).
+    #[must_use]
+    pub fn is_tls(self) -> bool {
+        matches!(self, Self::Tls | Self::MutualTls)
+    }
 }
 
 /// A `docker-registry serve` child process (plus, in [`RegistryMode::Token`], a Python token
@@ -71,6 +82,7 @@ pub struct TestRegistry {
     base_url: String,
     ca_pem: Option<Vec<u8>>,
     ca_path: Option<PathBuf>,
+    client_identity: Option<ClientIdentity>,
     token_realm: Option<String>,
     client: reqwest::Client,
     /// Declared before `dir` so the processes die before their directory is removed.
@@ -84,8 +96,9 @@ impl TestRegistry {
     /// Returns `None` when a program it needs is missing and the test should be skipped (see
     /// [`require`]; on CI that panics instead). Needs `docker-registry`; `htpasswd` for
     /// [`Basic`](RegistryMode::Basic) and [`Tls`](RegistryMode::Tls); `openssl` for
-    /// [`Tls`](RegistryMode::Tls) and [`Token`](RegistryMode::Token); `python3` with the
-    /// `cryptography` module for [`Token`](RegistryMode::Token).
+    /// [`Tls`](RegistryMode::Tls), [`MutualTls`](RegistryMode::MutualTls) and
+    /// [`Token`](RegistryMode::Token); `python3` with the `cryptography` module for
+    /// [`Token`](RegistryMode::Token).
     ///
     /// # Panics
     ///
@@ -93,7 +106,7 @@ impl TestRegistry {
     /// includes the end of its log).
     pub async fn start(mode: RegistryMode) -> Option<TestRegistry> {
         let needs_htpasswd = matches!(mode, RegistryMode::Basic | RegistryMode::Tls);
-        let needs_openssl = matches!(mode, RegistryMode::Tls | RegistryMode::Token);
+        let needs_openssl = mode.is_tls() || mode == RegistryMode::Token;
         if !require("docker-registry")
             || (needs_htpasswd && !require("htpasswd"))
             || (needs_openssl && !require("openssl"))
@@ -122,15 +135,20 @@ impl TestRegistry {
             fs::write(root.join("htpasswd"), htpasswd).expect("writing htpasswd");
         }
 
-        let (ca_pem, ca_path) = if mode == RegistryMode::Tls {
+        let (ca_pem, ca_path) = if mode.is_tls() {
             let ca_path = make_tls_certificates(root).await;
             let pem = fs::read(&ca_path).expect("reading the test CA certificate");
             (Some(pem), Some(ca_path))
         } else {
             (None, None)
         };
+        let client_identity = if mode == RegistryMode::MutualTls {
+            Some(make_client_certificate(root).await)
+        } else {
+            None
+        };
 
-        let client = http_client(ca_pem.as_deref());
+        let client = http_client(ca_pem.as_deref(), client_identity.as_ref());
         let mut children = Vec::new();
         let mut token_realm = None;
         if let Some(python) = python {
@@ -139,16 +157,8 @@ impl TestRegistry {
             token_realm = Some(realm);
         }
 
-        let host_name = if mode == RegistryMode::Tls {
-            "localhost"
-        } else {
-            "127.0.0.1"
-        };
-        let scheme = if mode == RegistryMode::Tls {
-            "https"
-        } else {
-            "http"
-        };
+        let host_name = if mode.is_tls() { "localhost" } else { "127.0.0.1" };
+        let scheme = if mode.is_tls() { "https" } else { "http" };
         let config = root.join("config.yml");
         let (child, port) =
             spawn_until_ready("docker-registry", &root.join("registry.log"), &client, |port| {
@@ -168,6 +178,7 @@ impl TestRegistry {
             host,
             ca_pem,
             ca_path,
+            client_identity,
             token_realm,
             client,
             children,
@@ -182,35 +193,69 @@ impl TestRegistry {
     }
 
     /// `host:port` as image references name it: `127.0.0.1:PORT`, or `localhost:PORT` in
-    /// [`RegistryMode::Tls`] (the certificate is valid for both).
+    /// [`RegistryMode::Tls`] and [`RegistryMode::MutualTls`] (the certificate is valid for
+    /// both).
     #[must_use]
     pub fn host(&self) -> &str {
         &self.host
     }
 
-    /// `http://HOST` or, in [`RegistryMode::Tls`], `https://HOST` (no trailing slash).
+    /// `http://HOST` or, in [`RegistryMode::Tls`] and [`RegistryMode::MutualTls`],
+    /// `https://HOST` (no trailing slash).
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// `("testuser", "testpass")` in every mode but [`RegistryMode::Open`]. In
-    /// [`RegistryMode::Token`] these are the token server's credentials.
+    /// `("testuser", "testpass")` in [`Basic`](RegistryMode::Basic), [`Tls`](RegistryMode::Tls)
+    /// and [`Token`](RegistryMode::Token) mode (in the last, these are the token server's
+    /// credentials); `None` in [`Open`](RegistryMode::Open) and
+    /// [`MutualTls`](RegistryMode::MutualTls) mode.
     #[must_use]
     pub fn credentials(&self) -> Option<(&str, &str)> {
-        (self.mode != RegistryMode::Open).then_some((USERNAME, PASSWORD))
+        matches!(
+            self.mode,
+            RegistryMode::Basic | RegistryMode::Tls | RegistryMode::Token
+        )
+        .then_some((USERNAME, PASSWORD))
     }
 
-    /// The test CA's certificate (PEM) in [`RegistryMode::Tls`].
+    /// The test CA's certificate (PEM) in [`RegistryMode::Tls`] and [`RegistryMode::MutualTls`].
     #[must_use]
     pub fn ca_pem(&self) -> Option<Vec<u8>> {
         self.ca_pem.clone()
     }
 
-    /// Path of the test CA's certificate (PEM) in [`RegistryMode::Tls`].
+    /// Path of the test CA's certificate (PEM) in [`RegistryMode::Tls`] and
+    /// [`RegistryMode::MutualTls`].
     #[must_use]
     pub fn ca_path(&self) -> Option<&Path> {
         self.ca_path.as_deref()
+    }
+
+    /// The client certificate (PEM, `CN=imagebump test client`, extended key usage
+    /// `clientAuth`, signed by the test CA) that [`RegistryMode::MutualTls`] demands.
+    #[must_use]
+    pub fn client_cert_pem(&self) -> Option<Vec<u8>> {
+        self.client_identity.as_ref().map(|id| id.cert_pem.clone())
+    }
+
+    /// The private key (PEM, PKCS #8, P-256) of [`client_cert_pem`](Self::client_cert_pem).
+    #[must_use]
+    pub fn client_key_pem(&self) -> Option<Vec<u8>> {
+        self.client_identity.as_ref().map(|id| id.key_pem.clone())
+    }
+
+    /// Path of [`client_cert_pem`](Self::client_cert_pem) in [`RegistryMode::MutualTls`].
+    #[must_use]
+    pub fn client_cert_path(&self) -> Option<&Path> {
+        self.client_identity.as_ref().map(|id| id.cert_path.as_path())
+    }
+
+    /// Path of [`client_key_pem`](Self::client_key_pem) in [`RegistryMode::MutualTls`].
+    #[must_use]
+    pub fn client_key_path(&self) -> Option<&Path> {
+        self.client_identity.as_ref().map(|id| id.key_path.as_path())
     }
 
     /// The token endpoint, `http://127.0.0.1:PORT/token`, in [`RegistryMode::Token`] (the
@@ -233,8 +278,10 @@ impl TestRegistry {
         self.dir.path()
     }
 
-    /// An HTTP client that trusts the test CA (in [`RegistryMode::Tls`]) and ignores proxy
-    /// settings. It sends no credentials by itself.
+    /// An HTTP client that trusts the test CA (in [`RegistryMode::Tls`] and
+    /// [`RegistryMode::MutualTls`]), presents the client certificate (in
+    /// [`RegistryMode::MutualTls`]) and ignores proxy settings. It sends no credentials by
+    /// itself.
     #[must_use]
     pub fn http_client(&self) -> reqwest::Client {
         self.client.clone()
@@ -243,14 +290,16 @@ impl TestRegistry {
     /// The `Authorization` header value granting `actions` (e.g. `"pull"` or `"pull,push"`) on
     /// `repo`, using [`credentials`](Self::credentials): `Basic …` in
     /// [`Basic`](RegistryMode::Basic) and [`Tls`](RegistryMode::Tls) mode, `Bearer …` (a fresh
-    /// token from the token server) in [`Token`](RegistryMode::Token) mode, `None` when open.
+    /// token from the token server) in [`Token`](RegistryMode::Token) mode, `None` in
+    /// [`Open`](RegistryMode::Open) and [`MutualTls`](RegistryMode::MutualTls) mode (where the
+    /// client certificate of [`http_client`](Self::http_client) is all it takes).
     ///
     /// # Panics
     ///
     /// When the token server does not issue a token.
     pub async fn authorization(&self, repo: &str, actions: &str) -> Option<String> {
         match self.mode {
-            RegistryMode::Open => None,
+            RegistryMode::Open | RegistryMode::MutualTls => None,
             RegistryMode::Basic | RegistryMode::Tls => Some(basic_authorization(USERNAME, PASSWORD)),
             RegistryMode::Token => {
                 let realm = self.token_realm.as_deref().expect("token mode has a realm");
@@ -396,8 +445,18 @@ impl Drop for ChildGuard {
     }
 }
 
-/// An HTTP client without proxies, trusting only `ca_pem` when given.
-fn http_client(ca_pem: Option<&[u8]>) -> reqwest::Client {
+/// The client certificate of [`RegistryMode::MutualTls`]: PEM contents and where they are.
+#[derive(Debug)]
+struct ClientIdentity {
+    cert_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+    cert_path: PathBuf,
+    key_path: PathBuf,
+}
+
+/// An HTTP client without proxies, trusting only `ca_pem` when given, and presenting
+/// `identity` when given.
+fn http_client(ca_pem: Option<&[u8]>, identity: Option<&ClientIdentity>) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_secs(5))
@@ -405,6 +464,12 @@ fn http_client(ca_pem: Option<&[u8]>) -> reqwest::Client {
     if let Some(pem) = ca_pem {
         let cert = reqwest::Certificate::from_pem(pem).expect("parsing the test CA certificate");
         builder = builder.tls_certs_only([cert]);
+    }
+    if let Some(identity) = identity {
+        let mut both = identity.cert_pem.clone();
+        both.extend_from_slice(&identity.key_pem);
+        let identity = reqwest::Identity::from_pem(&both).expect("parsing the test client certificate");
+        builder = builder.identity(identity);
     }
     builder.build().expect("building the HTTP client")
 }
@@ -593,6 +658,58 @@ async fn make_tls_certificates(dir: &Path) -> PathBuf {
     ca_crt
 }
 
+/// Makes a client certificate (`client.crt`, `client.key`; extended key usage `clientAuth`)
+/// signed by the test CA that [`make_tls_certificates`] left in `dir`.
+async fn make_client_certificate(dir: &Path) -> ClientIdentity {
+    let key_path = dir.join("client.key");
+    let csr = dir.join("client.csr");
+    let cert_path = dir.join("client.crt");
+    let ext = dir.join("client.ext");
+    run_tool(
+        tokio::process::Command::new("openssl")
+            .args(["req", "-new", "-subj", "/CN=imagebump test client"])
+            .args([
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+            ])
+            .arg("-keyout")
+            .arg(&key_path)
+            .arg("-out")
+            .arg(&csr),
+        "openssl req (client key)",
+    )
+    .await;
+    fs::write(
+        &ext,
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .expect("writing the client certificate extensions");
+    run_tool(
+        tokio::process::Command::new("openssl")
+            .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+            .arg(&csr)
+            .arg("-CA")
+            .arg(dir.join("ca.crt"))
+            .arg("-CAkey")
+            .arg(dir.join("ca.key"))
+            .arg("-extfile")
+            .arg(&ext)
+            .arg("-out")
+            .arg(&cert_path),
+        "openssl x509 (sign the client certificate)",
+    )
+    .await;
+    ClientIdentity {
+        cert_pem: fs::read(&cert_path).expect("reading the client certificate"),
+        key_pem: fs::read(&key_path).expect("reading the client key"),
+        cert_path,
+        key_path,
+    }
+}
+
 /// The registry's configuration (YAML) for `mode` on `port`, with everything under `dir`.
 fn registry_config(dir: &Path, port: u16, mode: RegistryMode, token_realm: Option<&str>) -> String {
     let d = dir.display();
@@ -603,14 +720,18 @@ fn registry_config(dir: &Path, port: u16, mode: RegistryMode, token_realm: Optio
          \x20 maintenance:\n    uploadpurging:\n      enabled: false\n\
          http:\n  addr: 127.0.0.1:{port}\n  secret: imagebump-test-secret\n"
     );
-    if mode == RegistryMode::Tls {
+    if mode.is_tls() {
         let _ = write!(
             yaml,
             "  tls:\n    certificate: \"{d}/tls.crt\"\n    key: \"{d}/tls.key\"\n"
         );
     }
+    if mode == RegistryMode::MutualTls {
+        // distribution 2.8 then sets Go's `tls.RequireAndVerifyClientCert`.
+        let _ = write!(yaml, "    clientcas:\n      - \"{d}/ca.crt\"\n");
+    }
     match mode {
-        RegistryMode::Open => {}
+        RegistryMode::Open | RegistryMode::MutualTls => {}
         RegistryMode::Basic | RegistryMode::Tls => {
             let _ = write!(
                 yaml,
@@ -729,7 +850,7 @@ mod tests {
         let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let taken_port = taken.local_addr().unwrap().port();
         let mut calls = 0;
-        let (_child, port) = spawn_until_ready("http.server", &log, &http_client(None), |port| {
+        let (_child, port) = spawn_until_ready("http.server", &log, &http_client(None, None), |port| {
             calls += 1;
             // The first attempt binds the taken port (probing the free one: the taken one
             // accepts connections but never answers).
@@ -753,7 +874,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("server.log");
         let outcome = tokio::spawn(async move {
-            spawn_until_ready("dying server", &log, &http_client(None), |port| {
+            spawn_until_ready("dying server", &log, &http_client(None, None), |port| {
                 let script = "import sys; sys.stderr.write('boom\\n'); sys.exit(3)";
                 (
                     python_command(&["-c", script]),
@@ -786,5 +907,13 @@ mod tests {
         );
         let token = registry_config(dir, 5003, RegistryMode::Token, Some("http://127.0.0.1:1/token"));
         assert!(token.contains("realm: \"http://127.0.0.1:1/token\"") && token.contains("rootcertbundle"));
+        let mtls = registry_config(dir, 5444, RegistryMode::MutualTls, None);
+        assert!(
+            mtls.contains("certificate: \"/tmp/x/tls.crt\"")
+                && mtls.contains("    clientcas:\n      - \"/tmp/x/ca.crt\"\n")
+                && !mtls.contains("auth:"),
+            "{mtls}"
+        );
+        assert!(!tls.contains("clientcas"), "{tls}");
     }
 }

@@ -1,5 +1,6 @@
 //! Tests of the test-support crate itself: real registries in every mode, the mock registry's
-//! paging, faults and manifests, the `mock-registry` binary (with skopeo), and `require`.
+//! paging, faults and manifests, the `mock-registry` binary (with skopeo), the test proxy, and
+//! `require`.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader};
@@ -7,11 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use imagebump_testsupport::{
-    CursorStyle, Fault, MockConfig, MockRegistry, RegistryMode, TestRegistry, generate_tags, mock_digest,
-    require,
+    CursorStyle, Fault, MockConfig, MockRegistry, RegistryMode, TestProxy, TestRegistry, generate_tags,
+    mock_digest, require,
 };
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LINK, WWW_AUTHENTICATE};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const TAGS: [&str; 3] = ["1.0.0", "1.1.0", "2.0.0-rc.1"];
 
@@ -186,6 +188,49 @@ async fn tls_registry_push_and_list() {
         .await
         .unwrap();
     assert_eq!(tags_of(by_ip).await, expected_tags());
+}
+
+#[tokio::test]
+async fn mutual_tls_registry_push_and_list() {
+    let Some(registry) = TestRegistry::start(RegistryMode::MutualTls).await else {
+        return;
+    };
+    assert!(registry.mode().is_tls() && RegistryMode::ALL.contains(&registry.mode()));
+    assert!(registry.base_url().starts_with("https://localhost:"));
+    assert_eq!(registry.credentials(), None, "the certificate is the credential");
+    assert_eq!(registry.authorization("team/app", "pull").await, None);
+    let ca = registry.ca_pem().unwrap();
+    let cert = registry.client_cert_pem().unwrap();
+    let key = registry.client_key_pem().unwrap();
+    assert!(cert.starts_with(b"-----BEGIN CERTIFICATE-----"));
+    assert!(key.starts_with(b"-----BEGIN PRIVATE KEY-----"));
+    assert_eq!(std::fs::read(registry.client_cert_path().unwrap()).unwrap(), cert);
+    assert_eq!(std::fs::read(registry.client_key_path().unwrap()).unwrap(), key);
+    let trusting = || {
+        reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+    };
+    let url = format!("{}/v2/team/app/tags/list", registry.base_url());
+
+    // The CA alone is not enough: the registry ends the handshake.
+    let refused = trusting().build().unwrap().get(&url).send().await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    push_and_check(&registry, "team/app", None).await;
+    let identity = reqwest::Identity::from_pem(&[cert.as_slice(), key.as_slice()].concat()).unwrap();
+    let client = trusting().identity(identity).build().unwrap();
+    assert_eq!(
+        tags_of(client.get(&url).send().await.unwrap()).await,
+        expected_tags()
+    );
+}
+
+#[test]
+fn only_the_mutual_tls_mode_has_a_client_certificate() {
+    assert_eq!(RegistryMode::ALL.len(), 5);
+    let tls: Vec<_> = RegistryMode::ALL.into_iter().filter(|m| m.is_tls()).collect();
+    assert_eq!(tls, [RegistryMode::Tls, RegistryMode::MutualTls]);
 }
 
 /// Parses `Bearer realm="…",service="…",scope="…"`.
@@ -735,6 +780,154 @@ async fn mock_registry_binary_pages_for_us_and_skopeo() {
         child.kill().unwrap();
         child.wait().unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proxy
+
+/// A client that sends everything through `proxy`, with `credentials` if given.
+fn proxied_client(proxy: &TestProxy, credentials: Option<(&str, &str)>) -> reqwest::Client {
+    let mut via = reqwest::Proxy::all(proxy.url()).expect("the proxy URL parses");
+    if let Some((user, password)) = credentials {
+        via = via.basic_auth(user, password);
+    }
+    reqwest::Client::builder()
+        .proxy(via)
+        .build()
+        .expect("a client with a proxy builds")
+}
+
+/// Sends `request` (a whole head) to the proxy on a fresh connection and returns everything it
+/// answers until it closes.
+async fn raw_exchange(proxy: &TestProxy, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(proxy.addr())
+        .await
+        .expect("connecting to the proxy");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("sending to the proxy");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .expect("reading the proxy's answer");
+    String::from_utf8(answer).expect("the answer is UTF-8")
+}
+
+#[tokio::test]
+async fn proxy_forwards_plain_http_with_credentials() {
+    let mock = MockRegistry::start(MockConfig::default().repository("team/app", seven_tags())).await;
+    let proxy = TestProxy::with_credentials("pu", "pp");
+    assert_eq!(proxy.credentials(), Some(("pu", "pp")));
+    assert_eq!(proxy.url(), format!("http://{}", proxy.addr()));
+    assert_eq!(
+        proxy.url_with_credentials(),
+        format!("http://pu:pp@{}", proxy.addr())
+    );
+    assert!(!format!("{proxy:?}").contains("pp"), "{proxy:?}");
+
+    let url = format!("{}/v2/team/app/tags/list", mock.base_url());
+    let client = proxied_client(&proxy, Some(("pu", "pp")));
+    for _ in 0..2 {
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(header(&response, "connection").as_deref(), Some("close"));
+        assert_eq!(tags_of(response).await.len(), 7);
+    }
+    assert_eq!((proxy.forwarded(), proxy.tunnels(), proxy.refused()), (2, 0, 0));
+    assert_eq!(proxy.targets(), [mock.host(), mock.host()]);
+    assert_eq!(
+        proxy.requests(),
+        [format!("GET {url} HTTP/1.1"), format!("GET {url} HTTP/1.1")]
+    );
+    // The registry saw origin-form requests, with the proxy's credentials removed.
+    assert_eq!(mock.tag_requests(), 2);
+}
+
+#[tokio::test]
+async fn proxy_without_the_right_credentials_answers_407() {
+    let mock = MockRegistry::start(MockConfig::default().repository("team/app", seven_tags())).await;
+    let proxy = TestProxy::with_credentials("pu", "pp");
+    let url = format!("{}/v2/", mock.base_url());
+    for credentials in [None, Some(("pu", "wrong"))] {
+        let response = proxied_client(&proxy, credentials)
+            .get(&url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PROXY_AUTHENTICATION_REQUIRED);
+        assert_eq!(
+            header(&response, "proxy-authenticate").as_deref(),
+            Some("Basic realm=\"proxy\"")
+        );
+    }
+    let answer = raw_exchange(&proxy, &format!("CONNECT {} HTTP/1.1\r\n\r\n", mock.host())).await;
+    assert!(answer.starts_with("HTTP/1.1 407 "), "{answer}");
+    assert_eq!((proxy.forwarded(), proxy.tunnels(), proxy.refused()), (0, 0, 3));
+    assert!(proxy.targets().is_empty());
+    assert!(mock.requests().is_empty(), "{:?}", mock.requests());
+}
+
+#[tokio::test]
+async fn proxy_tunnels_connect() {
+    let mock = MockRegistry::start(MockConfig::default().repository("team/app", seven_tags())).await;
+    let proxy = TestProxy::start();
+    let host = mock.host();
+    let answer = raw_exchange(
+        &proxy,
+        &format!(
+            "CONNECT {host} HTTP/1.1\r\nHost: {host}\r\n\r\n\
+             GET /v2/team/app/tags/list HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200 Connection Established\r\n\r\nHTTP/1.1 200 OK\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains(r#""name":"team/app""#), "{answer}");
+    assert_eq!((proxy.forwarded(), proxy.tunnels()), (0, 1));
+    assert_eq!(proxy.targets(), [host]);
+    assert_eq!(proxy.requests(), [format!("CONNECT {host} HTTP/1.1")]);
+}
+
+#[tokio::test]
+async fn proxy_reaches_only_loopback() {
+    let proxy = TestProxy::start();
+    // 192.0.2.0/24 is TEST-NET-1: never routed, and refused before any connection attempt.
+    for request in [
+        "GET http://192.0.2.1:5000/v2/ HTTP/1.1\r\nHost: 192.0.2.1:5000\r\n\r\n",
+        "CONNECT 192.0.2.1:443 HTTP/1.1\r\n\r\n",
+    ] {
+        let answer = raw_exchange(&proxy, request).await;
+        assert!(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{answer}");
+        assert!(answer.ends_with("only reaches loopback addresses"), "{answer}");
+    }
+    let answer = raw_exchange(&proxy, "GET /v2/ HTTP/1.1\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    // A free port: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let answer = raw_exchange(&proxy, &format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n")).await;
+    assert!(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{answer}");
+    assert_eq!(proxy.forwarded() + proxy.tunnels(), 0);
+}
+
+#[test]
+fn proxy_serves_while_the_test_thread_blocks_and_stops_on_drop() {
+    let proxy = TestProxy::start();
+    let addr = proxy.addr();
+    // A blocking client on this (runtime-less) thread: the proxy has its own.
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stream, b"CONNECT 192.0.2.1:443 HTTP/1.1\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
+    drop(proxy);
+    assert!(std::net::TcpStream::connect(addr).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
