@@ -15,6 +15,10 @@ APT_PACKAGES=(
     apache2-utils         # `htpasswd -Bbn` for the registry's htpasswd auth (bcrypt only)
     python3               # runs the bearer-token server of TestRegistry's token mode
     python3-cryptography  # RS256 JWT signing in that token server
+    lighttpd              # GitServer's HTTP/HTTPS remotes: runs git-http-backend (CGI) behind basic auth
+    lighttpd-mod-openssl  # TLS for lighttpd (a separate package in bookworm): the HTTPS git remote
+    openssh-server        # GitServer's SSH remote: sshd on loopback, key-only auth
+    openssh-client        # `ssh` and `ssh-keygen`: host and client keys, the git CLI's SSH transport
 )
 
 as_root() {

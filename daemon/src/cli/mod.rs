@@ -5,6 +5,15 @@ mod scan;
 
 use clap::{Parser, Subcommand};
 
+/// Output format of the commands that print results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: plain lines and Flux-style messages.
+    Text,
+    /// For scripts: one JSON document.
+    Json,
+}
+
 /// How a command ended; the only place exit codes are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

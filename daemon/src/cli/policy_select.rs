@@ -8,11 +8,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::{ArgGroup, ValueEnum};
+use clap::ArgGroup;
 use imagebump_policy::{Explanation, Policy, Selection};
 use serde::Serialize;
 
-use super::Outcome;
+use super::{Format, Outcome};
 use crate::config;
 
 /// Select the latest tag, as a Flux ImagePolicy would.
@@ -60,12 +60,6 @@ pub struct Args {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     output: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 /// Runs the command.

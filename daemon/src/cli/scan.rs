@@ -8,13 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::ValueEnum;
 use imagebump_auth::docker_config::{DockerConfig, MatchOptions};
 use imagebump_auth::{Credential, CredentialProvider as _, HostDockerConfigProvider};
 use imagebump_registry::{Client, ExclusionList, ImageRef, Options, TagSet, list_tags};
 use serde::Serialize;
 
-use super::Outcome;
+use super::{Format, Outcome};
 use crate::config::{duration, secret};
 
 /// List the tags of an image repository once, as an `ImageRepository` scan would.
@@ -62,12 +61,6 @@ pub struct Args {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     output: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -6,7 +6,7 @@ use imagebump_auth::Credential;
 use imagebump_registry::{Options, list_tags};
 use imagebump_testsupport::{Fault, MockConfig, MockRegistry, generate_tags};
 
-use super::{client, image, options};
+use super::{client, image, list_mock, options};
 
 fn mock_config(faults: Vec<Fault>) -> MockConfig {
     let mut config = MockConfig::default().repository("team/app", generate_tags(5));
@@ -21,14 +21,9 @@ async fn retry_after_seconds_is_honoured() {
     }]))
     .await;
     let started = Instant::now();
-    let listed = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect("succeeds after waiting");
+    let listed = list_mock(&mock, &options())
+        .await
+        .expect("succeeds after waiting");
     assert_eq!(listed.len(), 5);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -46,14 +41,9 @@ async fn retry_after_http_date_is_honoured() {
     }]))
     .await;
     let started = Instant::now();
-    list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect("succeeds after waiting");
+    list_mock(&mock, &options())
+        .await
+        .expect("succeeds after waiting");
     // HTTP dates have one-second resolution.
     assert!(
         started.elapsed() >= Duration::from_millis(900),
@@ -74,14 +64,9 @@ async fn retry_after_beyond_the_deadline_fails_at_once() {
         ..options()
     };
     let started = Instant::now();
-    let err = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options,
-    )
-    .await
-    .expect_err("the wait does not fit");
+    let err = list_mock(&mock, &options)
+        .await
+        .expect_err("the wait does not fit");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "did not sleep: {:?}",
@@ -96,14 +81,9 @@ async fn retry_after_beyond_the_deadline_fails_at_once() {
 async fn server_errors_are_retried_with_backoff() {
     let faults = vec![Fault::Status(500), Fault::Status(502), Fault::Status(503)];
     let mock = MockRegistry::start(mock_config(faults)).await;
-    let listed = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect("the fourth attempt succeeds");
+    let listed = list_mock(&mock, &options())
+        .await
+        .expect("the fourth attempt succeeds");
     assert_eq!(listed.len(), 5);
     assert_eq!(mock.tag_requests(), 4);
 }
@@ -111,14 +91,7 @@ async fn server_errors_are_retried_with_backoff() {
 #[tokio::test]
 async fn a_500_storm_gives_up_after_the_attempt_budget() {
     let mock = MockRegistry::start(mock_config(vec![Fault::Status(500); 10])).await;
-    let err = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect_err("storm");
+    let err = list_mock(&mock, &options()).await.expect_err("storm");
     assert_eq!(mock.tag_requests(), 5, "max_attempts requests");
     let text = err.to_string();
     assert!(
@@ -150,14 +123,7 @@ async fn the_scan_deadline_bounds_slow_registries() {
         ..options()
     };
     let started = Instant::now();
-    let err = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options,
-    )
-    .await
-    .expect_err("too slow");
+    let err = list_mock(&mock, &options).await.expect_err("too slow");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -169,14 +135,7 @@ async fn the_scan_deadline_bounds_slow_registries() {
 #[tokio::test]
 async fn malformed_json_is_reported_with_the_path() {
     let mock = MockRegistry::start(mock_config(vec![Fault::MalformedJson])).await;
-    let err = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect_err("bad JSON");
+    let err = list_mock(&mock, &options()).await.expect_err("bad JSON");
     let text = err.to_string();
     assert!(
         text.contains("not valid JSON") && text.contains("/v2/team/app/tags/list"),

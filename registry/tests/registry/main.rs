@@ -8,7 +8,8 @@ mod transport;
 
 use std::time::Duration;
 
-use imagebump_registry::{Client, ImageRef, Options};
+use imagebump_auth::Credential;
+use imagebump_registry::{Client, ImageRef, Options, list_tags};
 
 /// Options for tests: short backoff so retries do not slow the suite.
 fn options() -> Options {
@@ -25,4 +26,18 @@ fn image(host: &str, repository: &str) -> ImageRef {
 
 fn client() -> Client {
     Client::new().expect("default client builds")
+}
+
+/// Lists `team/app` on a mock registry anonymously: what most fault and paging tests do.
+async fn list_mock(
+    mock: &imagebump_testsupport::MockRegistry,
+    options: &Options,
+) -> Result<Vec<String>, imagebump_registry::list_tags::Error> {
+    list_tags(
+        &client(),
+        &image(mock.host(), "team/app"),
+        &Credential::Anonymous,
+        options,
+    )
+    .await
 }

@@ -4,7 +4,7 @@ use imagebump_auth::Credential;
 use imagebump_registry::{Options, list_tags};
 use imagebump_testsupport::{CursorStyle, MockConfig, MockRegistry, generate_tags};
 
-use super::{client, image, options};
+use super::{client, image, list_mock, options};
 
 #[tokio::test]
 async fn ten_thousand_tags_in_pages_of_one_hundred() {
@@ -15,14 +15,7 @@ async fn ten_thousand_tags_in_pages_of_one_hundred() {
             .page_size(100),
     )
     .await;
-    let listed = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect("all pages");
+    let listed = list_mock(&mock, &options()).await.expect("all pages");
     assert_eq!(listed, tags, "every tag, in registry order");
     assert_eq!(mock.tag_requests(), 100);
 }
@@ -39,14 +32,7 @@ async fn opaque_cursors_are_followed_verbatim() {
         page_size: 100,
         ..options()
     };
-    let listed = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options,
-    )
-    .await
-    .expect("all pages");
+    let listed = list_mock(&mock, &options).await.expect("all pages");
     assert_eq!(listed, tags);
     assert_eq!(mock.tag_requests(), 3);
     assert!(
@@ -63,14 +49,7 @@ async fn links_to_another_host_are_refused() {
         .page_size(5)
         .link_host("169.254.169.254");
     let mock = MockRegistry::start(config).await;
-    let err = list_tags(
-        &client(),
-        &image(mock.host(), "team/app"),
-        &Credential::Anonymous,
-        &options(),
-    )
-    .await
-    .expect_err("cross-host link");
+    let err = list_mock(&mock, &options()).await.expect_err("cross-host link");
     assert!(err.to_string().contains("potential SSRF"), "{err}");
     assert!(!err.is_transient());
     assert_eq!(mock.tag_requests(), 1, "the foreign link was not requested");

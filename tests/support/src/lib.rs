@@ -12,6 +12,10 @@
 //! * [`MockRegistry`] is an in-process registry (axum) for what the real one cannot do: tag
 //!   pagination with `Link` headers (distribution 2.8.2 ignores `?n=` on `tags/list`), opaque
 //!   cursors, cross-host links, and injected faults.
+//! * [`GitServer`] serves bare git repositories over one [`GitTransport`]: `file://`, smart HTTP
+//!   and HTTPS (lighttpd + `git-http-backend`, basic auth) or SSH (`sshd`, key-only), seeds them
+//!   ([`GitServer::create_repo`]), reads them back for assertions, and gives a `git` CLI client
+//!   the environment it needs to authenticate ([`GitServer::git_env`]).
 //! * [`TestProxy`] is an in-process HTTP forward proxy (absolute-form requests and `CONNECT`
 //!   tunnels, optional Basic proxy credentials) that counts what goes through it.
 //!
@@ -29,11 +33,15 @@
 //! # }
 //! ```
 
+mod git;
 mod mock;
+mod process;
 mod proxy;
 mod registry;
 mod require;
+mod tls;
 
+pub use git::{GitServer, GitTransport};
 pub use mock::{CursorStyle, Fault, MockConfig, MockRegistry, generate_tags, mock_digest};
 pub use proxy::TestProxy;
 pub use registry::{RegistryMode, TestRegistry};

@@ -1,13 +1,10 @@
 //! A real registry: Debian's `docker-registry` (CNCF distribution 2.8.2) as a child process.
 
 use std::fmt::Write as _;
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::net::{Ipv4Addr, TcpListener};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
@@ -17,7 +14,9 @@ use tempfile::TempDir;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::process::{ChildGuard, run_tool, spawn_until_ready};
 use crate::require::{find_program, is_ci, report_missing, require};
+use crate::tls::{ClientIdentity, http_client, make_client_certificate, make_tls_certificates};
 
 const USERNAME: &str = "testuser";
 const PASSWORD: &str = "testpass";
@@ -26,10 +25,6 @@ const TOKEN_SERVICE: &str = "test-registry";
 const TOKEN_ISSUER: &str = "test-issuer";
 const TOKEN_SERVER_PY: &str = include_str!("token_server.py");
 
-/// Written to a server's log before each start.
-const START_MARKER: &str = "--- imagebump-testsupport: starting";
-/// How long a server may take to answer its first request.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Manifest uploads in flight at once in [`TestRegistry::push`].
 const PUSH_CONCURRENCY: usize = 8;
 
@@ -434,46 +429,6 @@ impl Drop for TestRegistry {
     }
 }
 
-/// A child process that is killed (and reaped) when dropped.
-#[derive(Debug)]
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The client certificate of [`RegistryMode::MutualTls`]: PEM contents and where they are.
-#[derive(Debug)]
-struct ClientIdentity {
-    cert_pem: Vec<u8>,
-    key_pem: Vec<u8>,
-    cert_path: PathBuf,
-    key_path: PathBuf,
-}
-
-/// An HTTP client without proxies, trusting only `ca_pem` when given, and presenting
-/// `identity` when given.
-fn http_client(ca_pem: Option<&[u8]>, identity: Option<&ClientIdentity>) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_mins(1));
-    if let Some(pem) = ca_pem {
-        let cert = reqwest::Certificate::from_pem(pem).expect("parsing the test CA certificate");
-        builder = builder.tls_certs_only([cert]);
-    }
-    if let Some(identity) = identity {
-        let mut both = identity.cert_pem.clone();
-        both.extend_from_slice(&identity.key_pem);
-        let identity = reqwest::Identity::from_pem(&both).expect("parsing the test client certificate");
-        builder = builder.identity(identity);
-    }
-    builder.build().expect("building the HTTP client")
-}
-
 /// Makes a signing key and starts the token server; returns it and its realm URL.
 async fn start_token_server(root: &Path, python: &Path, client: &reqwest::Client) -> (ChildGuard, String) {
     let key = root.join("token.key");
@@ -579,137 +534,6 @@ async fn find_python() -> Option<PathBuf> {
     None
 }
 
-/// Runs a setup tool to completion and returns its stdout; panics with its stderr on failure.
-async fn run_tool(command: &mut tokio::process::Command, what: &str) -> Vec<u8> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("running {what}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
-/// Makes a test CA and a leaf for `localhost` / `127.0.0.1` signed by it (`tls.crt`, `tls.key`)
-/// in `dir`; returns the CA certificate's path. A separate CA is needed because rustls rejects a
-/// self-signed CA certificate used as a server certificate. P-256 keys: quick to make.
-async fn make_tls_certificates(dir: &Path) -> PathBuf {
-    let ca_key = dir.join("ca.key");
-    let ca_crt = dir.join("ca.crt");
-    let leaf_key = dir.join("tls.key");
-    let leaf_csr = dir.join("tls.csr");
-    let leaf_crt = dir.join("tls.crt");
-    let leaf_ext = dir.join("leaf.ext");
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    run_tool(
-        tokio::process::Command::new("openssl")
-            .args(["req", "-x509", "-days", "2", "-subj", "/CN=imagebump test CA"])
-            .args(ec)
-            .arg("-keyout")
-            .arg(&ca_key)
-            .arg("-out")
-            .arg(&ca_crt),
-        "openssl req (test CA)",
-    )
-    .await;
-    run_tool(
-        tokio::process::Command::new("openssl")
-            .args(["req", "-new", "-subj", "/CN=localhost"])
-            .args(ec)
-            .arg("-keyout")
-            .arg(&leaf_key)
-            .arg("-out")
-            .arg(&leaf_csr),
-        "openssl req (server key)",
-    )
-    .await;
-    fs::write(
-        &leaf_ext,
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .expect("writing the certificate extensions");
-    run_tool(
-        tokio::process::Command::new("openssl")
-            .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
-            .arg(&leaf_csr)
-            .arg("-CA")
-            .arg(&ca_crt)
-            .arg("-CAkey")
-            .arg(&ca_key)
-            .arg("-extfile")
-            .arg(&leaf_ext)
-            .arg("-out")
-            .arg(&leaf_crt),
-        "openssl x509 (sign the server certificate)",
-    )
-    .await;
-    ca_crt
-}
-
-/// Makes a client certificate (`client.crt`, `client.key`; extended key usage `clientAuth`)
-/// signed by the test CA that [`make_tls_certificates`] left in `dir`.
-async fn make_client_certificate(dir: &Path) -> ClientIdentity {
-    let key_path = dir.join("client.key");
-    let csr = dir.join("client.csr");
-    let cert_path = dir.join("client.crt");
-    let ext = dir.join("client.ext");
-    run_tool(
-        tokio::process::Command::new("openssl")
-            .args(["req", "-new", "-subj", "/CN=imagebump test client"])
-            .args([
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-            ])
-            .arg("-keyout")
-            .arg(&key_path)
-            .arg("-out")
-            .arg(&csr),
-        "openssl req (client key)",
-    )
-    .await;
-    fs::write(
-        &ext,
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
-    )
-    .expect("writing the client certificate extensions");
-    run_tool(
-        tokio::process::Command::new("openssl")
-            .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
-            .arg(&csr)
-            .arg("-CA")
-            .arg(dir.join("ca.crt"))
-            .arg("-CAkey")
-            .arg(dir.join("ca.key"))
-            .arg("-extfile")
-            .arg(&ext)
-            .arg("-out")
-            .arg(&cert_path),
-        "openssl x509 (sign the client certificate)",
-    )
-    .await;
-    ClientIdentity {
-        cert_pem: fs::read(&cert_path).expect("reading the client certificate"),
-        key_pem: fs::read(&key_path).expect("reading the client key"),
-        cert_path,
-        key_path,
-    }
-}
-
 /// The registry's configuration (YAML) for `mode` on `port`, with everything under `dir`.
 fn registry_config(dir: &Path, port: u16, mode: RegistryMode, token_realm: Option<&str>) -> String {
     let d = dir.display();
@@ -750,147 +574,9 @@ fn registry_config(dir: &Path, port: u16, mode: RegistryMode, token_realm: Optio
     yaml
 }
 
-/// A port that was free on 127.0.0.1 a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("binding 127.0.0.1:0 to find a free port")
-        .port()
-}
-
-/// The last lines of a log file, for panic messages.
-fn log_tail(path: &Path) -> String {
-    let text = fs::read(path).map_or_else(
-        |e| format!("(cannot read {}: {e})", path.display()),
-        |bytes| String::from_utf8_lossy(&bytes).into_owned(),
-    );
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-/// Starts a server on a free port and waits until `probe_url` gets any HTTP answer. `make`
-/// builds the command (and returns the probe URL) for a port. If the server dies because
-/// another process took the port between our check and its bind, tries again with a new port.
-async fn spawn_until_ready(
-    what: &str,
-    log: &Path,
-    client: &reqwest::Client,
-    mut make: impl FnMut(u16) -> (Command, String),
-) -> (ChildGuard, u16) {
-    const ATTEMPTS: usize = 5;
-    for attempt in 1..=ATTEMPTS {
-        let port = free_port();
-        let (mut command, probe_url) = make(port);
-        let mut log_file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("opening the server log");
-        writeln!(log_file, "{START_MARKER} {what} on port {port}").expect("writing the server log");
-        let stderr = log_file.try_clone().expect("duplicating the log file handle");
-        let mut child = ChildGuard(
-            command
-                .current_dir(log.parent().expect("the log is in the temporary directory"))
-                .stdin(Stdio::null())
-                .stdout(log_file)
-                .stderr(stderr)
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {what}: {e}")),
-        );
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Some(status) = child.0.try_wait().expect("polling the child process") {
-                let tail = log_tail(log);
-                let this_attempt = tail.rsplit(START_MARKER).next().unwrap_or_default();
-                if this_attempt.to_lowercase().contains("address already in use") && attempt < ATTEMPTS {
-                    break;
-                }
-                panic!(
-                    "{what} exited ({status}) before answering {probe_url}; {} ends:\n{tail}",
-                    log.display()
-                );
-            }
-            let Err(last_error) = client
-                .get(&probe_url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-            else {
-                return (child, port);
-            };
-            assert!(
-                Instant::now() < deadline,
-                "{what} did not answer {probe_url} within {READY_TIMEOUT:?} (last error: {last_error:?}); {} ends:\n{}",
-                log.display(),
-                log_tail(log)
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    unreachable!("the last attempt returns or panics")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn python_command(args: &[&str]) -> Command {
-        let mut cmd = Command::new("python3");
-        cmd.args(args);
-        cmd
-    }
-
-    #[tokio::test]
-    async fn a_taken_port_is_retried_with_another() {
-        if !require("python3") {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("server.log");
-        let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let taken_port = taken.local_addr().unwrap().port();
-        let mut calls = 0;
-        let (_child, port) = spawn_until_ready("http.server", &log, &http_client(None, None), |port| {
-            calls += 1;
-            // The first attempt binds the taken port (probing the free one: the taken one
-            // accepts connections but never answers).
-            let bind = if calls == 1 { taken_port } else { port };
-            let bind = bind.to_string();
-            let cmd = python_command(&["-m", "http.server", "--bind", "127.0.0.1", &bind]);
-            (cmd, format!("http://127.0.0.1:{port}/"))
-        })
-        .await;
-        assert_eq!(calls, 2);
-        assert_ne!(port, taken_port);
-        let text = fs::read_to_string(&log).unwrap();
-        assert_eq!(text.matches(START_MARKER).count(), 2, "{text}");
-    }
-
-    #[tokio::test]
-    async fn a_server_that_dies_reports_its_log() {
-        if !require("python3") {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("server.log");
-        let outcome = tokio::spawn(async move {
-            spawn_until_ready("dying server", &log, &http_client(None, None), |port| {
-                let script = "import sys; sys.stderr.write('boom\\n'); sys.exit(3)";
-                (
-                    python_command(&["-c", script]),
-                    format!("http://127.0.0.1:{port}/"),
-                )
-            })
-            .await
-        })
-        .await;
-        let message = *outcome.unwrap_err().into_panic().downcast::<String>().unwrap();
-        assert!(
-            message.contains("dying server exited (exit status: 3) before answering"),
-            "{message}"
-        );
-        assert!(message.ends_with("boom"), "{message}");
-    }
 
     #[test]
     fn configs_name_their_files() {
