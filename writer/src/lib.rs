@@ -7,6 +7,7 @@
 //! Not here: choosing tags (`imagebump-policy`) and talking to registries
 //! (`imagebump-registry`).
 
+pub mod git;
 pub mod result;
 
 pub use result::{Change, LatestImage, ObjectId, Policies, UpdateResult};

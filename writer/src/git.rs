@@ -1,0 +1,520 @@
+//! Git: fetch the branch to write to, commit the edits, push, and retry a rejected push.
+//!
+//! Everything goes through the `git` command line, with an argument vector and never a shell.
+//! One implementation for fetch and push means one place where credentials, CAs and SSH host
+//! keys are configured, and transports behave the same both ways (gix, the alternative, cannot
+//! push, so it would have meant two). Credentials never appear in a URL, on disk in the
+//! repository, or in an error: HTTP credentials travel as an `Authorization` header set through
+//! `GIT_CONFIG_*` environment variables of the child, SSH keys live in a private (0600)
+//! temporary file for the duration of a call.
+//!
+//! Branch semantics follow Flux's image-automation-controller: work on the push branch if it
+//! already exists on the remote, otherwise start it from the checkout branch; never force-push.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+/// How to authenticate to the remote (a Flux `GitRepository`'s `secretRef`).
+#[derive(Clone, Default)]
+pub enum GitAuth {
+    /// No credentials.
+    #[default]
+    Anonymous,
+    /// `username` and `password` (HTTP basic; also personal access tokens).
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password or token.
+        password: String,
+    },
+    /// `bearerToken` (HTTP).
+    Bearer(String),
+    /// `identity` (a private key, OpenSSH or PEM) and `known_hosts`.
+    Ssh {
+        /// The private key text.
+        identity: String,
+        /// `known_hosts` lines; host keys are always checked.
+        known_hosts: String,
+    },
+}
+
+impl fmt::Debug for GitAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GitAuth::Anonymous => "Anonymous",
+            GitAuth::Basic { .. } => "Basic(<redacted>)",
+            GitAuth::Bearer(_) => "Bearer(<redacted>)",
+            GitAuth::Ssh { .. } => "Ssh(<redacted>)",
+        })
+    }
+}
+
+/// Where and how to reach the remote.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// The URL, without credentials (`https://…`, `ssh://…`, `file://…`).
+    pub url: String,
+    /// Credentials.
+    pub auth: GitAuth,
+    /// Extra CA certificates (PEM) for HTTPS (`ca.crt` of the secret).
+    pub ca_pem: Option<Vec<u8>>,
+    /// Bound on each git network operation (Flux: the `GitRepository`'s `timeout`).
+    pub timeout: Duration,
+}
+
+/// Who commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// Author name.
+    pub name: String,
+    /// Author email.
+    pub email: String,
+}
+
+/// A git operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `git` could not be started.
+    #[error("cannot run git: {0}")]
+    Spawn(String),
+    /// A git command failed.
+    #[error("git {operation} failed ({status}): {stderr}")]
+    Command {
+        /// What was attempted (`fetch`, `commit`, …), without arguments that could hold secrets.
+        operation: &'static str,
+        /// Exit status.
+        status: String,
+        /// What git said (secrets scrubbed, truncated).
+        stderr: String,
+    },
+    /// The remote refused the push because the branch moved (non-fast-forward).
+    #[error("push to {branch} was rejected: the branch moved on the remote")]
+    Rejected {
+        /// The branch pushed to.
+        branch: String,
+    },
+    /// The checkout branch does not exist on the remote.
+    #[error("branch {0:?} does not exist on the remote")]
+    NoSuchBranch(String),
+    /// Local file system trouble (cache directory, key files).
+    #[error("{context}: {reason}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// Whether retrying later may help: network and rejected pushes may; a missing branch or a
+    /// git that cannot run will not until something changes.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Command { .. } | Error::Rejected { .. } | Error::Io { .. }
+        )
+    }
+}
+
+/// A working clone of one remote, kept in a cache directory between runs.
+#[derive(Debug)]
+pub struct Repository {
+    dir: PathBuf,
+    remote: Remote,
+}
+
+/// The state after [`Repository::checkout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedOut {
+    /// The commit the working tree is at.
+    pub commit: String,
+    /// Whether the push branch already existed on the remote (and was checked out).
+    pub push_branch_existed: bool,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The commit pushed.
+    pub commit: String,
+    /// The branch it was pushed to.
+    pub branch: String,
+}
+
+impl Repository {
+    /// Opens the clone in `dir`, creating it (an empty repository with `origin`) if needed.
+    pub fn open(dir: &Path, remote: Remote) -> Result<Self, Error> {
+        let repo = Repository {
+            dir: dir.to_owned(),
+            remote,
+        };
+        if !dir.join(".git").is_dir() {
+            std::fs::create_dir_all(dir).map_err(|e| io("creating the clone directory", &e))?;
+            repo.git("init", &["init", "-q"], None)?;
+        }
+        // The URL may have changed since the clone was made; it never holds credentials.
+        let _ = repo.git("remote", &["remote", "remove", "origin"], None);
+        repo.git("remote", &["remote", "add", "origin", &repo.remote.url], None)?;
+        Ok(repo)
+    }
+
+    /// The working tree.
+    #[must_use]
+    pub fn workdir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Fetches and checks out the branch to work on: `push_branch` if it exists on the remote,
+    /// else `checkout_branch` (the push branch is then created from it by the push). Leaves a
+    /// clean working tree at the remote tip.
+    pub fn checkout(&self, checkout_branch: &str, push_branch: &str) -> Result<CheckedOut, Error> {
+        let mut branches = vec![checkout_branch];
+        if push_branch != checkout_branch {
+            branches.push(push_branch);
+        }
+        let existing = self.remote_branches(&branches)?;
+        let push_branch_existed = existing.iter().any(|b| b == push_branch);
+        let base = if push_branch_existed {
+            push_branch
+        } else if existing.iter().any(|b| b == checkout_branch) {
+            checkout_branch
+        } else {
+            return Err(Error::NoSuchBranch(checkout_branch.to_owned()));
+        };
+        let refspec = format!("+refs/heads/{base}:refs/remotes/origin/{base}");
+        self.git(
+            "fetch",
+            &["fetch", "-q", "--no-tags", "--depth=1", "origin", &refspec],
+            Some(self.remote.timeout),
+        )?;
+        let tracking = format!("refs/remotes/origin/{base}");
+        self.git(
+            "checkout",
+            &["checkout", "-q", "--force", "-B", push_branch, &tracking],
+            None,
+        )?;
+        self.git("clean", &["clean", "-q", "-fdx"], None)?;
+        let commit = self.head()?;
+        Ok(CheckedOut {
+            commit,
+            push_branch_existed,
+        })
+    }
+
+    /// Commits every change in the working tree; `None` when there is nothing to commit.
+    pub fn commit(&self, message: &str, author: &Signature) -> Result<Option<String>, Error> {
+        self.git("add", &["add", "--all"], None)?;
+        let status = self.git("status", &["status", "--porcelain"], None)?;
+        if status.trim().is_empty() {
+            return Ok(None);
+        }
+        let name = format!("user.name={}", author.name);
+        let email = format!("user.email={}", author.email);
+        // The message goes through a file: no length limits, no interpretation.
+        let mut file = tempfile::NamedTempFile::new().map_err(|e| io("writing the commit message", &e))?;
+        file.write_all(message.as_bytes())
+            .map_err(|e| io("writing the commit message", &e))?;
+        let message_path = file.path().to_string_lossy().into_owned();
+        self.git(
+            "commit",
+            &[
+                "-c",
+                &name,
+                "-c",
+                &email,
+                "commit",
+                "-q",
+                "--no-verify",
+                "--cleanup=verbatim",
+                "-F",
+                &message_path,
+            ],
+            None,
+        )?;
+        self.head().map(Some)
+    }
+
+    /// Pushes `HEAD` to `branch` (never forced), plus extra `refspecs` and push `options`.
+    pub fn push(&self, branch: &str, refspecs: &[String], options: &[String]) -> Result<Pushed, Error> {
+        let head = format!("HEAD:refs/heads/{branch}");
+        let mut args: Vec<&str> = vec!["push", "--porcelain", "origin", &head];
+        args.extend(refspecs.iter().map(String::as_str));
+        let option_args: Vec<String> = options.iter().map(|o| format!("--push-option={o}")).collect();
+        args.splice(1..1, option_args.iter().map(String::as_str));
+        match self.git("push", &args, Some(self.remote.timeout)) {
+            Ok(_) => Ok(Pushed {
+                commit: self.head()?,
+                branch: branch.to_owned(),
+            }),
+            Err(Error::Command { stderr, .. })
+                if stderr.contains("[rejected]")
+                    || stderr.contains("non-fast-forward")
+                    || stderr.contains("fetch first") =>
+            {
+                Err(Error::Rejected {
+                    branch: branch.to_owned(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The commit id of `HEAD`.
+    pub fn head(&self) -> Result<String, Error> {
+        Ok(self
+            .git("rev-parse", &["rev-parse", "HEAD"], None)?
+            .trim()
+            .to_owned())
+    }
+
+    /// Which of `branches` exist on the remote.
+    fn remote_branches(&self, branches: &[&str]) -> Result<Vec<String>, Error> {
+        let refs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}")).collect();
+        let mut args = vec!["ls-remote", "--heads", "origin"];
+        args.extend(refs.iter().map(String::as_str));
+        let out = self.git("ls-remote", &args, Some(self.remote.timeout))?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter_map(|r| r.strip_prefix("refs/heads/"))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Runs `git ARGS` in the clone. Operations that talk to the remote pass a `timeout`; only
+    /// they get the remote's credentials, in their environment.
+    fn git(
+        &self,
+        operation: &'static str,
+        args: &[&str],
+        timeout: Option<Duration>,
+    ) -> Result<String, Error> {
+        let network = timeout.is_some();
+        let secrets = if network {
+            SecretFiles::new(&self.remote)?
+        } else {
+            SecretFiles::none()
+        };
+        let mut command = Command::new("git");
+        command.arg("-C").arg(&self.dir).args(args);
+        for (key, value) in self.environment(&secrets, network) {
+            command.env(key, value);
+        }
+        // Settings of the machine or user must not change what is committed or pushed.
+        for key in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ] {
+            command.env_remove(key);
+        }
+        let output = match run_with_timeout(&mut command, timeout) {
+            Ok(output) => output,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err(Error::Command {
+                    operation,
+                    status: "timeout".into(),
+                    stderr: e.to_string(),
+                });
+            }
+            Err(e) => return Err(Error::Spawn(e.to_string())),
+        };
+        if output.status.success() {
+            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+        }
+        let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        stderr.push_str(&String::from_utf8_lossy(&output.stdout));
+        Err(Error::Command {
+            operation,
+            status: output.status.to_string(),
+            stderr: self.scrub(&stderr),
+        })
+    }
+
+    fn environment(&self, secrets: &SecretFiles, network: bool) -> Vec<(OsString, OsString)> {
+        let mut config: Vec<(String, String)> = Vec::new();
+        let origin = self.remote.url.clone();
+        let auth = if network {
+            &self.remote.auth
+        } else {
+            &GitAuth::Anonymous
+        };
+        match auth {
+            GitAuth::Basic { username, password } => {
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+                config.push((
+                    format!("http.{origin}.extraHeader"),
+                    format!("Authorization: Basic {token}"),
+                ));
+            }
+            GitAuth::Bearer(token) => {
+                config.push((
+                    format!("http.{origin}.extraHeader"),
+                    format!("Authorization: Bearer {token}"),
+                ));
+            }
+            GitAuth::Anonymous | GitAuth::Ssh { .. } => {}
+        }
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+        ];
+        env.push(("GIT_CONFIG_COUNT".into(), config.len().to_string().into()));
+        for (i, (key, value)) in config.into_iter().enumerate() {
+            env.push((format!("GIT_CONFIG_KEY_{i}").into(), key.into()));
+            env.push((format!("GIT_CONFIG_VALUE_{i}").into(), value.into()));
+        }
+        // `GIT_SSL_CAINFO` overrides `http.sslCAInfo`, and machines often export it.
+        if let Some(ca) = &secrets.ca {
+            env.push(("GIT_SSL_CAINFO".into(), ca.path().as_os_str().to_owned()));
+        }
+        if let (Some(identity), Some(known_hosts)) = (&secrets.identity, &secrets.known_hosts) {
+            let ssh = format!(
+                "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o BatchMode=yes",
+                identity.path().display(),
+                known_hosts.path().display()
+            );
+            env.push(("GIT_SSH_COMMAND".into(), ssh.into()));
+        }
+        env
+    }
+
+    /// Removes every secret we hold from text git printed, and truncates it.
+    fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        let secrets: Vec<&str> = match &self.remote.auth {
+            GitAuth::Basic {
+                username: _,
+                password,
+            } => vec![password],
+            GitAuth::Bearer(token) => vec![token],
+            GitAuth::Ssh { identity, .. } => vec![identity],
+            GitAuth::Anonymous => vec![],
+        };
+        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret, "<redacted>");
+        }
+        let text = text.trim();
+        match text.char_indices().nth(2000) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text.to_owned(),
+        }
+    }
+}
+
+/// Credentials as private temporary files, removed when the call ends.
+struct SecretFiles {
+    identity: Option<tempfile::NamedTempFile>,
+    known_hosts: Option<tempfile::NamedTempFile>,
+    ca: Option<tempfile::NamedTempFile>,
+}
+
+impl SecretFiles {
+    fn none() -> Self {
+        SecretFiles {
+            identity: None,
+            known_hosts: None,
+            ca: None,
+        }
+    }
+
+    fn new(remote: &Remote) -> Result<Self, Error> {
+        let write = |text: &[u8]| -> Result<tempfile::NamedTempFile, Error> {
+            // NamedTempFile creates files with mode 0600, which ssh insists on for keys.
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| io("writing a credential file", &e))?;
+            file.write_all(text)
+                .map_err(|e| io("writing a credential file", &e))?;
+            if !text.ends_with(b"\n") {
+                file.write_all(b"\n")
+                    .map_err(|e| io("writing a credential file", &e))?;
+            }
+            Ok(file)
+        };
+        let (identity, known_hosts) = match &remote.auth {
+            GitAuth::Ssh {
+                identity,
+                known_hosts,
+            } => (
+                Some(write(identity.as_bytes())?),
+                Some(write(known_hosts.as_bytes())?),
+            ),
+            _ => (None, None),
+        };
+        let ca = remote.ca_pem.as_deref().map(write).transpose()?;
+        Ok(SecretFiles {
+            identity,
+            known_hosts,
+            ca,
+        })
+    }
+}
+
+fn io(context: &str, error: &std::io::Error) -> Error {
+    Error::Io {
+        context: context.to_owned(),
+        reason: error.to_string(),
+    }
+}
+
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
+/// Runs a command, killing it if it outlives `timeout`.
+fn run_with_timeout(
+    command: &mut Command,
+    timeout: Option<Duration>,
+) -> std::io::Result<std::process::Output> {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let Some(timeout) = timeout else {
+        return child.wait_with_output();
+    };
+    let started = std::time::Instant::now();
+    // Drain the pipes on threads so a chatty git cannot block on a full pipe while we wait.
+    let out_thread = drain(child.stdout.take());
+    let err_thread = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("git did not finish within {timeout:?}"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: out_thread.join().unwrap_or_default(),
+        stderr: err_thread.join().unwrap_or_default(),
+    })
+}

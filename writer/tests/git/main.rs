@@ -1,0 +1,215 @@
+//! The writer's git operations against real remotes on loopback: `file://`, smart HTTP and
+//! HTTPS (lighttpd + git-http-backend, basic auth) and SSH (sshd, host key checked).
+
+use std::path::Path;
+use std::time::Duration;
+
+use imagebump_testsupport::{GitServer, GitTransport};
+use imagebump_writer::git::{Error, GitAuth, Remote, Repository, Signature};
+
+const DEPLOY: &str = "apps/deploy.yaml";
+const BEFORE: &str = "image: ghcr.io/org/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n";
+const AFTER: &str = "image: ghcr.io/org/app:1.1.0 # {\"$imagepolicy\": \"flux-system:app\"}\n";
+
+fn remote(server: &GitServer, url: &str) -> Remote {
+    let auth = match server.transport() {
+        GitTransport::Http | GitTransport::Https => {
+            let (username, password) = server.credentials().expect("http has credentials");
+            GitAuth::Basic {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            }
+        }
+        GitTransport::Ssh => GitAuth::Ssh {
+            identity: server.ssh_identity_pem().expect("ssh identity").to_owned(),
+            known_hosts: server.known_hosts().expect("known_hosts"),
+        },
+        GitTransport::File => GitAuth::Anonymous,
+    };
+    Remote {
+        url: url.to_owned(),
+        auth,
+        ca_pem: server.ca_pem(),
+        timeout: Duration::from_secs(30),
+    }
+}
+
+fn bot() -> Signature {
+    Signature {
+        name: "imagebump".into(),
+        email: "imagebump@example.com".into(),
+    }
+}
+
+fn edit(workdir: &Path, content: &str) {
+    std::fs::write(workdir.join(DEPLOY), content).expect("editing the working tree");
+}
+
+async fn round_trip(transport: GitTransport) {
+    let Some(server) = GitServer::start(transport).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    let checked = repo.checkout("main", "main").expect("checkout");
+    assert_eq!(
+        Some(checked.commit.clone()),
+        server.head("fleet", "main"),
+        "{transport:?}"
+    );
+    edit(repo.workdir(), AFTER);
+    let commit = repo
+        .commit("Update app to 1.1.0\n", &bot())
+        .expect("commit")
+        .expect("a change");
+    let pushed = repo
+        .push("main", &[], &[])
+        .unwrap_or_else(|e| panic!("{transport:?}: {e}"));
+    assert_eq!(pushed.commit, commit);
+    assert_eq!(server.head("fleet", "main"), Some(commit), "{transport:?}");
+    assert_eq!(server.read_file("fleet", "main", DEPLOY).as_deref(), Some(AFTER));
+    assert_eq!(
+        server.commit_message("fleet", "main").as_deref(),
+        Some("Update app to 1.1.0\n")
+    );
+    assert_eq!(
+        server.commit_author("fleet", "main"),
+        Some(("imagebump".into(), "imagebump@example.com".into()))
+    );
+}
+
+#[tokio::test]
+async fn push_over_file() {
+    round_trip(GitTransport::File).await;
+}
+
+#[tokio::test]
+async fn push_over_http_with_basic_auth() {
+    round_trip(GitTransport::Http).await;
+}
+
+#[tokio::test]
+async fn push_over_https_with_a_ca() {
+    round_trip(GitTransport::Https).await;
+}
+
+#[tokio::test]
+async fn push_over_ssh_with_host_key_checking() {
+    round_trip(GitTransport::Ssh).await;
+}
+
+#[tokio::test]
+async fn a_push_branch_is_created_from_the_checkout_branch_then_reused() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let main_before = server.head("fleet", "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+
+    let first = repo.checkout("main", "image-updates").expect("checkout");
+    assert!(!first.push_branch_existed);
+    edit(repo.workdir(), AFTER);
+    repo.commit("first\n", &bot()).expect("commit");
+    repo.push("image-updates", &[], &[])
+        .expect("push creates the branch");
+    assert_eq!(server.head("fleet", "main"), main_before, "main is untouched");
+    assert_eq!(server.log("fleet", "image-updates"), ["first", "Initial commit"]);
+
+    // The next run starts from the push branch, so earlier updates are kept (Flux #205).
+    let second = repo.checkout("main", "image-updates").expect("checkout");
+    assert!(second.push_branch_existed);
+    assert_eq!(
+        std::fs::read_to_string(repo.workdir().join(DEPLOY)).expect("read"),
+        AFTER
+    );
+    edit(repo.workdir(), &AFTER.replace("1.1.0", "1.2.0"));
+    repo.commit("second\n", &bot()).expect("commit");
+    repo.push("image-updates", &[], &[]).expect("push");
+    assert_eq!(
+        server.log("fleet", "image-updates"),
+        ["second", "first", "Initial commit"]
+    );
+}
+
+#[tokio::test]
+async fn nothing_to_commit_is_not_a_commit() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    repo.checkout("main", "main").expect("checkout");
+    assert_eq!(repo.commit("nothing\n", &bot()).expect("commit"), None);
+}
+
+#[tokio::test]
+async fn a_rejected_push_is_reported_and_a_retry_lands_both_changes() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE), ("README.md", "hello\n")], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    repo.checkout("main", "main").expect("checkout");
+    edit(repo.workdir(), AFTER);
+    repo.commit("ours\n", &bot()).expect("commit");
+
+    server.push_change("fleet", "main", "README.md", "hello again\n", "theirs");
+    let err = repo.push("main", &[], &[]).expect_err("the branch moved");
+    assert_eq!(
+        err,
+        Error::Rejected {
+            branch: "main".into()
+        }
+    );
+    assert!(err.is_transient());
+
+    // What the writer does next: check out the new tip, apply again, commit, push.
+    repo.checkout("main", "main").expect("checkout");
+    edit(repo.workdir(), AFTER);
+    repo.commit("ours\n", &bot()).expect("commit");
+    repo.push("main", &[], &[]).expect("push after re-applying");
+    assert_eq!(server.log("fleet", "main"), ["ours", "theirs", "Initial commit"]);
+    assert_eq!(
+        server.read_file("fleet", "main", "README.md").as_deref(),
+        Some("hello again\n")
+    );
+    assert_eq!(server.read_file("fleet", "main", DEPLOY).as_deref(), Some(AFTER));
+}
+
+#[tokio::test]
+async fn wrong_credentials_fail_without_showing_them() {
+    let Some(server) = GitServer::start(GitTransport::Http).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut remote = remote(&server, &url);
+    remote.auth = GitAuth::Basic {
+        username: "testuser".into(),
+        password: "hunter2-wrong".into(),
+    };
+    let repo = Repository::open(cache.path(), remote).expect("open");
+    let err = repo.checkout("main", "main").expect_err("refused");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("ls-remote"), "{text}");
+    assert!(!text.contains("hunter2"), "the password leaked: {text}");
+}
+
+#[tokio::test]
+async fn a_missing_checkout_branch_is_named() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    assert_eq!(
+        repo.checkout("develop", "develop"),
+        Err(Error::NoSuchBranch("develop".into()))
+    );
+}
