@@ -254,15 +254,9 @@ impl Repository {
                 commit: self.head()?,
                 branch: branch.to_owned(),
             }),
-            Err(Error::Command { stderr, .. })
-                if stderr.contains("[rejected]")
-                    || stderr.contains("non-fast-forward")
-                    || stderr.contains("fetch first") =>
-            {
-                Err(Error::Rejected {
-                    branch: branch.to_owned(),
-                })
-            }
+            Err(Error::Command { stderr, .. }) if lost_a_race(&stderr) => Err(Error::Rejected {
+                branch: branch.to_owned(),
+            }),
             Err(e) => Err(e),
         }
     }
@@ -468,6 +462,17 @@ fn io(context: &str, error: &std::io::Error) -> Error {
         context: context.to_owned(),
         reason: error.to_string(),
     }
+}
+
+/// Whether a failed push lost a race for the branch (retry from the new tip) rather than being
+/// refused for good (a hook, permissions). The porcelain output is the only signal git gives.
+fn lost_a_race(stderr: &str) -> bool {
+    stderr.contains("[rejected]")
+        || stderr.contains("non-fast-forward")
+        || stderr.contains("fetch first")
+        // Two pushes reaching the server together: the loser's ref update fails to lock.
+        || (stderr.contains("[remote rejected]")
+            && (stderr.contains("cannot lock ref") || stderr.contains("failed to update ref")))
 }
 
 fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {

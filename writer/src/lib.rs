@@ -8,6 +8,10 @@
 //! (`imagebump-registry`).
 
 pub mod git;
+pub mod message;
 pub mod result;
+pub mod run;
+pub mod setters;
+pub mod template;
 
 pub use result::{Change, LatestImage, ObjectId, Policies, UpdateResult};

@@ -2,6 +2,7 @@
 
 mod policy_select;
 mod scan;
+mod update;
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +55,8 @@ enum Command {
     Policy(PolicyCommand),
     /// List an image repository's tags once, as an `ImageRepository` scan would (offline).
     Scan(scan::Args),
+    /// Apply `$imagepolicy` markers in a directory with given policy results (offline).
+    Update(update::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,5 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Update(args) => update::run(&args),
     }
 }

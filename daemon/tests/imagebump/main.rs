@@ -3,3 +3,4 @@
 mod policy_select;
 mod scan;
 mod support;
+mod update;

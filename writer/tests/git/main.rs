@@ -1,6 +1,8 @@
 //! The writer's git operations against real remotes on loopback: `file://`, smart HTTP and
 //! HTTPS (lighttpd + git-http-backend, basic auth) and SSH (sshd, host key checked).
 
+mod run;
+
 use std::path::Path;
 use std::time::Duration;
 
