@@ -215,3 +215,21 @@ async fn a_missing_checkout_branch_is_named() {
         Err(Error::NoSuchBranch("develop".into()))
     );
 }
+
+/// Flux's V18: a refspec pushes the same commit to a second ref.
+#[tokio::test]
+async fn refspecs_push_the_commit_to_more_refs() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    repo.checkout("main", "main").expect("checkout");
+    edit(repo.workdir(), AFTER);
+    let commit = repo.commit("bump\n", &bot()).expect("commit").expect("a change");
+    repo.push("main", &["refs/heads/main:refs/heads/smth/else".to_owned()], &[])
+        .expect("push with a refspec");
+    assert_eq!(server.head("fleet", "main"), Some(commit.clone()));
+    assert_eq!(server.head("fleet", "smth/else"), Some(commit));
+}
