@@ -18,7 +18,8 @@ APT_PACKAGES=(
     lighttpd              # GitServer's HTTP/HTTPS remotes: runs git-http-backend (CGI) behind basic auth
     lighttpd-mod-openssl  # TLS for lighttpd (a separate package in bookworm): the HTTPS git remote
     openssh-server        # GitServer's SSH remote: sshd on loopback, key-only auth
-    openssh-client        # `ssh` and `ssh-keygen`: host and client keys, the git CLI's SSH transport
+    openssh-client        # `ssh` and `ssh-keygen`: host and client keys, the git CLI's SSH transport; SSH commit signing
+    gnupg                 # `gpg`, `gpg-agent`, `gpgconf`: OpenPGP commit signing (writer) and its tests' keys
 )
 
 as_root() {

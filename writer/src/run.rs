@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::git::{self, Remote, Repository, Signature};
+use crate::git::{self, Remote, Repository, Signature, SigningKey};
 use crate::message::{self, MessageData};
 use crate::result::{Policies, UpdateResult};
 use crate::setters::{self, Note, Problem};
@@ -33,6 +33,8 @@ pub struct Automation<'a> {
     pub update_path: &'a str,
     /// `spec.git.commit.author`.
     pub author: Signature,
+    /// `spec.git.commit.signingKey`, read from its Secret; `None` for unsigned commits.
+    pub signing: Option<&'a SigningKey>,
     /// `spec.git.commit.messageTemplate`, compiled; `None` for Flux's default message.
     pub template: Option<&'a Template>,
     /// `spec.git.commit.messageTemplateValues`.
@@ -133,7 +135,7 @@ pub fn run(automation: &Automation<'_>, policies: &Policies, cache_dir: &Path) -
         };
         let message = message::render(automation.template, &data)?;
         // 4. Commit; an edit that changes nothing git sees (e.g. line endings) is no commit.
-        let Some(_) = repo.commit(&message, &automation.author)? else {
+        let Some(_) = repo.commit_signed(&message, &automation.author, automation.signing)? else {
             return Ok(Outcome::UpToDate {
                 commit: checked_out.commit,
                 notes: report.notes,

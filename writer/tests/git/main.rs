@@ -2,6 +2,7 @@
 //! HTTPS (lighttpd + git-http-backend, basic auth) and SSH (sshd, host key checked).
 
 mod run;
+mod signing;
 
 use std::path::Path;
 use std::time::Duration;

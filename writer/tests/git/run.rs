@@ -41,6 +41,7 @@ fn automation<'a>(
             name: "fluxcdbot".into(),
             email: "fluxcdbot@users.noreply.github.com".into(),
         },
+        signing: None,
         template,
         values,
         max_attempts: 10,
