@@ -182,6 +182,9 @@ pub enum Error {
     /// The checkout branch does not exist on the remote.
     #[error("branch {0:?} does not exist on the remote")]
     NoSuchBranch(String),
+    /// A branch name or refspec that git would misread (an option, a malformed ref).
+    #[error("{0:?} is not a valid branch name or refspec")]
+    InvalidRef(String),
     /// Local file system trouble (cache directory, key files).
     #[error("{context}: {reason}")]
     Io {
@@ -262,6 +265,8 @@ impl Repository {
     /// else `checkout_branch` (the push branch is then created from it by the push). Leaves a
     /// clean working tree at the remote tip.
     pub fn checkout(&self, checkout_branch: &str, push_branch: &str) -> Result<CheckedOut, Error> {
+        check_ref(checkout_branch)?;
+        check_ref(push_branch)?;
         let mut branches = vec![checkout_branch];
         if push_branch != checkout_branch {
             branches.push(push_branch);
@@ -347,6 +352,10 @@ impl Repository {
 
     /// Pushes `HEAD` to `branch` (never forced), plus extra `refspecs` and push `options`.
     pub fn push(&self, branch: &str, refspecs: &[String], options: &[String]) -> Result<Pushed, Error> {
+        check_ref(branch)?;
+        for refspec in refspecs {
+            check_ref(refspec.trim_start_matches('+'))?;
+        }
         let head = format!("HEAD:refs/heads/{branch}");
         let mut args: Vec<&str> = vec!["push", "--porcelain", "origin", &head];
         args.extend(refspecs.iter().map(String::as_str));
@@ -955,6 +964,25 @@ fn io(context: &str, error: &std::io::Error) -> Error {
         context: context.to_owned(),
         reason: error.to_string(),
     }
+}
+
+/// Refuses names git would take for an option (`--upload-pack=…`) or cannot store as a ref:
+/// they come from configuration and end up as arguments.
+fn check_ref(name: &str) -> Result<(), Error> {
+    let bad = name.is_empty()
+        || name.starts_with('-')
+        || name.contains("..")
+        || name.contains("@{")
+        || name.ends_with('/')
+        // git refuses `.lock` suffixes in any case on case-insensitive file systems.
+        || name.to_ascii_lowercase().ends_with(".lock")
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "~^?*[\\".contains(c));
+    if bad {
+        return Err(Error::InvalidRef(name.chars().take(100).collect()));
+    }
+    Ok(())
 }
 
 /// Whether a failed push lost a race for the branch (retry from the new tip) rather than being

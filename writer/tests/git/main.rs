@@ -234,3 +234,24 @@ async fn refspecs_push_the_commit_to_more_refs() {
     assert_eq!(server.head("fleet", "main"), Some(commit.clone()));
     assert_eq!(server.head("fleet", "smth/else"), Some(commit));
 }
+
+#[tokio::test]
+async fn names_that_look_like_options_are_refused() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    assert!(matches!(
+        repo.checkout("--upload-pack=touch /tmp/x", "main"),
+        Err(Error::InvalidRef(_))
+    ));
+    assert!(matches!(repo.checkout("main", "a..b"), Err(Error::InvalidRef(_))));
+    repo.checkout("main", "main").expect("checkout");
+    let refspecs = ["--receive-pack=touch /tmp/x".to_owned()];
+    assert!(matches!(
+        repo.push("main", &refspecs, &[]),
+        Err(Error::InvalidRef(_))
+    ));
+}
