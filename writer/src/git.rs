@@ -509,10 +509,12 @@ impl Repository {
             env.push(("GIT_SSL_CAINFO".into(), ca.path().as_os_str().to_owned()));
         }
         if let (Some(identity), Some(known_hosts)) = (&secrets.identity, &secrets.known_hosts) {
+            // git runs GIT_SSH_COMMAND through `sh -c`; the only variable parts are our own
+            // temporary paths, single-quoted.
             let ssh = format!(
                 "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o BatchMode=yes",
-                identity.path().display(),
-                known_hosts.path().display()
+                shell_quote(&identity.path().to_string_lossy()),
+                shell_quote(&known_hosts.path().to_string_lossy())
             );
             env.push(("GIT_SSH_COMMAND".into(), ssh.into()));
         }
@@ -964,6 +966,11 @@ fn io(context: &str, error: &std::io::Error) -> Error {
         context: context.to_owned(),
         reason: error.to_string(),
     }
+}
+
+/// `'text'` with embedded single quotes escaped, for the one string git hands to `sh -c`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Refuses names git would take for an option (`--upload-pack=…`) or cannot store as a ref:
