@@ -37,6 +37,26 @@ fn remote(server: &GitServer, url: &str) -> Remote {
     }
 }
 
+/// A served bare repository `fleet` seeded with `files` on `main`, and a writer clone of it in a
+/// fresh cache directory. `None` when the server's programs are missing (and `CI` is unset).
+struct Fixture {
+    server: GitServer,
+    _cache: tempfile::TempDir,
+    repo: Repository,
+}
+
+async fn fixture(transport: GitTransport, files: &[(&str, &str)]) -> Option<Fixture> {
+    let server = GitServer::start(transport).await?;
+    let url = server.create_repo("fleet", files, "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    Some(Fixture {
+        server,
+        _cache: cache,
+        repo,
+    })
+}
+
 fn bot() -> Signature {
     Signature {
         name: "imagebump".into(),
@@ -49,12 +69,11 @@ fn edit(workdir: &Path, content: &str) {
 }
 
 async fn round_trip(transport: GitTransport) {
-    let Some(server) = GitServer::start(transport).await else {
+    let Some(fixture) = fixture(transport, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let (server, repo) = (&fixture.server, &fixture.repo);
     let checked = repo.checkout("main", "main").expect("checkout");
     assert_eq!(
         Some(checked.commit.clone()),
@@ -104,13 +123,12 @@ async fn push_over_ssh_with_host_key_checking() {
 
 #[tokio::test]
 async fn a_push_branch_is_created_from_the_checkout_branch_then_reused() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let (server, repo) = (&fixture.server, &fixture.repo);
     let main_before = server.head("fleet", "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
 
     let first = repo.checkout("main", "image-updates").expect("checkout");
     assert!(!first.push_branch_existed);
@@ -139,24 +157,22 @@ async fn a_push_branch_is_created_from_the_checkout_branch_then_reused() {
 
 #[tokio::test]
 async fn nothing_to_commit_is_not_a_commit() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let repo = &fixture.repo;
     repo.checkout("main", "main").expect("checkout");
     assert_eq!(repo.commit("nothing\n", &bot()).expect("commit"), None);
 }
 
 #[tokio::test]
 async fn a_rejected_push_is_reported_and_a_retry_lands_both_changes() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE), ("README.md", "hello\n")]).await
+    else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE), ("README.md", "hello\n")], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    let (server, repo) = (&fixture.server, &fixture.repo);
     repo.checkout("main", "main").expect("checkout");
     edit(repo.workdir(), AFTER);
     repo.commit("ours\n", &bot()).expect("commit");
@@ -205,12 +221,11 @@ async fn wrong_credentials_fail_without_showing_them() {
 
 #[tokio::test]
 async fn a_missing_checkout_branch_is_named() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let repo = &fixture.repo;
     assert_eq!(
         repo.checkout("develop", "develop"),
         Err(Error::NoSuchBranch("develop".into()))
@@ -220,12 +235,11 @@ async fn a_missing_checkout_branch_is_named() {
 /// Flux's V18: a refspec pushes the same commit to a second ref.
 #[tokio::test]
 async fn refspecs_push_the_commit_to_more_refs() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let (server, repo) = (&fixture.server, &fixture.repo);
     repo.checkout("main", "main").expect("checkout");
     edit(repo.workdir(), AFTER);
     let commit = repo.commit("bump\n", &bot()).expect("commit").expect("a change");
@@ -237,12 +251,11 @@ async fn refspecs_push_the_commit_to_more_refs() {
 
 #[tokio::test]
 async fn names_that_look_like_options_are_refused() {
-    let Some(server) = GitServer::start(GitTransport::File).await else {
+    let Some(fixture) = fixture(GitTransport::File, &[(DEPLOY, BEFORE)]).await else {
         return;
     };
-    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
-    let cache = tempfile::tempdir().expect("cache dir");
-    let repo = Repository::open(cache.path(), remote(&server, &url)).expect("open");
+    // Held whole: dropping the fixture stops the server and removes the clone.
+    let repo = &fixture.repo;
     assert!(matches!(
         repo.checkout("--upload-pack=touch /tmp/x", "main"),
         Err(Error::InvalidRef(_))
