@@ -1,5 +1,6 @@
 //! The command line: one module per command, each returning a [`Outcome`] or an error.
 
+mod check;
 mod policy_select;
 mod scan;
 mod update;
@@ -50,6 +51,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate the config file and every object it points at; exit 2 on any error.
+    Check(check::Args),
     /// Work with image policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -69,6 +72,7 @@ enum PolicyCommand {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Update(args) => update::run(&args),
     }

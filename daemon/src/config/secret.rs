@@ -43,6 +43,22 @@ impl std::fmt::Debug for Secret {
 }
 
 impl Secret {
+    /// A `Secret` from its parts (`data` still base64-encoded).
+    #[must_use]
+    pub fn from_parts(
+        metadata: super::raw::ObjectMeta,
+        kind: String,
+        data: BTreeMap<String, String>,
+        string_data: BTreeMap<String, String>,
+    ) -> Self {
+        Secret {
+            metadata,
+            kind,
+            data,
+            string_data,
+        }
+    }
+
     /// The value of `key`, from `stringData` (which wins, as in Kubernetes) or `data`.
     pub fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         if let Some(text) = self.string_data.get(key) {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `imagebump` binary: each module drives one command as a user would.
 
+mod check;
 mod policy_select;
 mod scan;
 mod support;
