@@ -1,6 +1,7 @@
 //! The command line: one module per command, each returning a [`Outcome`] or an error.
 
 mod check;
+mod create;
 mod policy_select;
 mod scan;
 mod update;
@@ -53,6 +54,8 @@ pub struct Cli {
 enum Command {
     /// Validate the config file and every object it points at; exit 2 on any error.
     Check(check::Args),
+    /// Print Flux image automation objects as YAML, with flux's flags (`--export`).
+    Create(create::Args),
     /// Work with image policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Create(args) => create::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Update(args) => update::run(&args),
     }
