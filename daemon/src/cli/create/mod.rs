@@ -1191,6 +1191,25 @@ mod tests {
     }
 
     #[test]
+    fn long_single_quoted_scalars_fold_too() {
+        // A leading "- " forces single quotes; the body folds like a plain scalar, and `'` is
+        // doubled.
+        let text = format!("- {}it's", "word ".repeat(20));
+        let got = yaml::render(&yaml::Node::map(vec![("k", yaml::Node::scalar(&text))]));
+        assert!(got.starts_with("k: '- word"), "{got}");
+        assert!(got.ends_with("it''s'\n"), "{got}");
+        let lines: Vec<&str> = got.lines().collect();
+        assert!(
+            lines.len() > 1 && lines[1..].iter().all(|l| l.starts_with("  ")),
+            "{got}"
+        );
+        // A line breaks at the first single space past column 80, so it ends within one word.
+        assert!(lines.iter().all(|l| l.len() <= 80 + "word ".len() + 1), "{got}");
+        let unfolded = lines.iter().map(|l| l.trim_start()).collect::<Vec<_>>().join(" ");
+        assert_eq!(unfolded, format!("k: '{}'", text.replace('\'', "''")));
+    }
+
+    #[test]
     fn keys_sort_as_go_yaml_does() {
         let mut keys = vec![
             "b",

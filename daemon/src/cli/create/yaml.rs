@@ -270,51 +270,34 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let bytes = text.as_bytes();
-        let (mut spaces, mut breaks) = (false, false);
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && bytes.get(i + 1) != Some(&b' ') {
-                    self.write_indent(indent);
-                    i += 1;
-                } else {
-                    self.write_char(text, &mut i);
-                }
-                spaces = true;
-            } else if is_break(bytes, i) {
-                if !breaks && bytes[i] == b'\n' {
-                    self.put_break();
-                }
-                self.write_break(text, &mut i);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent(indent);
-                }
-                self.write_char(text, &mut i);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
-            }
-        }
+        self.folded(text, indent, allow_breaks, false);
         self.whitespace = false;
         self.indention = false;
     }
 
     fn single_quoted(&mut self, text: &str, indent: usize, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
+        self.folded(text, indent, allow_breaks, true);
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// The body of a plain or single-quoted scalar: folds at a single space past the line
+    /// width, keeps line breaks, and (quoted) doubles `'`. go-yaml v2 writes the two styles
+    /// with one difference besides the doubling: a quoted scalar never folds at its first or
+    /// last character.
+    fn folded(&mut self, text: &str, indent: usize, allow_breaks: bool, quoted: bool) {
         let bytes = text.as_bytes();
         let (mut spaces, mut breaks) = (false, false);
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i] == b' ' {
+                let inner = !quoted || (i > 0 && i < bytes.len() - 1);
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && i > 0
-                    && i < bytes.len() - 1
+                    && inner
                     && bytes.get(i + 1) != Some(&b' ')
                 {
                     self.write_indent(indent);
@@ -334,7 +317,7 @@ impl Emitter {
                 if breaks {
                     self.write_indent(indent);
                 }
-                if bytes[i] == b'\'' {
+                if quoted && bytes[i] == b'\'' {
                     self.put('\'');
                 }
                 self.write_char(text, &mut i);
@@ -343,9 +326,6 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.write_indicator("'", false, false, false);
-        self.whitespace = false;
-        self.indention = false;
     }
 
     fn double_quoted(&mut self, text: &str, indent: usize, allow_breaks: bool) {
