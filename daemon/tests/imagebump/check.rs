@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{imagebump, imagebump_with_env, repo_root, write};
+use crate::support::{
+    SEED_AUTOMATION, SEED_POLICY, SEED_REPOSITORY, imagebump, imagebump_with_env, repo_root, write,
+};
 
 /// A config in `dir` that reads the objects under `dir/objects`.
 fn config(dir: &Path) -> String {
@@ -27,55 +29,9 @@ fn shipped_example_passes() {
     assert_eq!(run.stdout, "4 objects, 0 errors, 0 warnings\n");
 }
 
-/// The complete objects of the seed document "Automate image updates to Git" (v1beta1), as
-/// printed there, with the Secret and GitRepository they refer to.
-const SEED: &str = r"apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImageRepository
-metadata:
-  name: podinfo
-  namespace: flux-system
-spec:
-  image: ghcr.io/stefanprodan/podinfo
-  interval: 1m0s
----
-apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImagePolicy
-metadata:
-  name: podinfo
-  namespace: flux-system
-spec:
-  imageRepositoryRef:
-    name: podinfo
-  policy:
-    semver:
-      range: 5.0.x
----
-apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImageUpdateAutomation
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  git:
-    checkout:
-      ref:
-        branch: main
-    commit:
-      author:
-        email: fluxcdbot@users.noreply.github.com
-        name: fluxcdbot
-      messageTemplate: '{{range .Updated.Images}}{{println .}}{{end}}'
-    push:
-      branch: main
-  update:
-    path: ./clusters/my-cluster
-    strategy: Setters
----
-apiVersion: notification.toolkit.fluxcd.io/v1beta1
+/// What the seed's repository, policy and automation (in `support`) refer to: a Receiver,
+/// its Secret and the GitRepository. Together they are the seed document's complete objects.
+const SEED_REST: &str = r"apiVersion: notification.toolkit.fluxcd.io/v1beta1
 kind: Receiver
 metadata:
   name: podinfo
@@ -180,7 +136,8 @@ resources:
 fn seed_objects_load() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = config(dir.path());
-    write(&dir.path().join("objects"), "seed.yaml", SEED);
+    let seed = format!("{SEED_REPOSITORY}---\n{SEED_POLICY}---\n{SEED_AUTOMATION}---\n{SEED_REST}");
+    write(&dir.path().join("objects"), "seed.yaml", &seed);
     write(&dir.path().join("objects"), "more.yml", SEED_MORE);
     // The GitRepository's ssh credentials live in secrets_dir (mounted-Secret layout).
     std::fs::create_dir_all(dir.path().join("secrets/flux-system/flux-system")).expect("secret dir");

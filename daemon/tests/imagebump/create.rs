@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::{Run, example, imagebump, write};
+use crate::support::{Run, SEED_AUTOMATION, SEED_POLICY, SEED_REPOSITORY, example, imagebump, write};
 
 /// Runs `imagebump ARGS` without `FLUX_SYSTEM_NAMESPACE` from the test's environment, plus
 /// `env`.
@@ -29,55 +29,6 @@ fn export(args: &[&str]) -> String {
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
     run.stdout
 }
-
-const SEED_REPOSITORY: &str = "apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImageRepository
-metadata:
-  name: podinfo
-  namespace: flux-system
-spec:
-  image: ghcr.io/stefanprodan/podinfo
-  interval: 1m0s
-";
-
-const SEED_POLICY: &str = "apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImagePolicy
-metadata:
-  name: podinfo
-  namespace: flux-system
-spec:
-  imageRepositoryRef:
-    name: podinfo
-  policy:
-    semver:
-      range: 5.0.x
-";
-
-const SEED_AUTOMATION: &str = "apiVersion: image.toolkit.fluxcd.io/v1beta1
-kind: ImageUpdateAutomation
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  git:
-    checkout:
-      ref:
-        branch: main
-    commit:
-      author:
-        email: fluxcdbot@users.noreply.github.com
-        name: fluxcdbot
-      messageTemplate: '{{range .Updated.Images}}{{println .}}{{end}}'
-    push:
-      branch: main
-  update:
-    path: ./clusters/my-cluster
-    strategy: Setters
-";
 
 /// The seed's `flux create image update` command, as a shell passes it.
 const SEED_UPDATE_ARGS: [&str; 13] = [
