@@ -56,6 +56,8 @@ pub struct Meta {
 pub struct ImageRepository {
     /// Identity and origin.
     pub meta: Meta,
+    /// `spec.image` as written: the name a policy's `latestRef` carries.
+    pub image_name: String,
     /// `spec.image`, parsed.
     pub image: ImageRef,
     /// `spec.interval`.
@@ -410,6 +412,7 @@ fn image_repository(
     let ns = meta.key.namespace.clone();
     let image = required(r, s.mark, "spec.image", s.image.as_ref()).and_then(|i| {
         ImageRef::parse(&i.value)
+            .map(|parsed| (i.value.clone(), parsed))
             .map_err(|e| r.error(i.mark, format!("spec.image: {e}")))
             .ok()
     });
@@ -471,9 +474,11 @@ fn image_repository(
         s.proxy_secret_ref.as_ref(),
     );
     let interval = interval?;
+    let (image_name, image) = image?;
     Some(ImageRepository {
         meta,
-        image: image?,
+        image_name,
+        image,
         interval,
         // Flux: the timeout defaults to the interval and is floored at one second.
         timeout: timeout.unwrap_or(interval).max(Duration::from_secs(1)),

@@ -1,0 +1,308 @@
+//! Turning the Secrets an object names into what the libraries need: a registry client and
+//! credential for a scan, a git remote for a push, a signing key for a commit.
+//!
+//! Secrets are read at every use, not at load: a secret file rewritten by a timer or a
+//! CronJob (the refreshed-secret mode) is picked up by the next scan with no restart.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use imagebump_auth::Credential;
+use imagebump_auth::docker_config::{DockerConfig, MatchOptions};
+use imagebump_registry::{Client, Options};
+use imagebump_writer::git::{GitAuth, Remote, SigningKey};
+
+use crate::config::raw::ObjectMeta;
+use crate::config::resolved::{GitRepository, ImageRepository, NamespacedName};
+use crate::config::secret::{Secret, docker_config_of};
+
+/// A Secret could not be found or does not hold what the object needs. Never carries a
+/// secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// Neither an object nor a `secrets_dir` entry.
+    #[error("Secret {0} not found among the objects or in secrets_dir")]
+    NotFound(NamespacedName),
+    /// A `secrets_dir` entry could not be read.
+    #[error("Secret {secret}: cannot read {path}: {reason}")]
+    Unreadable {
+        /// The Secret.
+        secret: NamespacedName,
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The Secret is there but lacks a key or holds something unusable.
+    #[error("Secret {secret}: {problem}")]
+    Invalid {
+        /// The Secret.
+        secret: NamespacedName,
+        /// What is wrong, for people.
+        problem: String,
+    },
+    /// `spec.provider` names a cloud this build does not log in to yet.
+    #[error("spec.provider {0:?}: cloud registry login is not supported yet; use a secretRef")]
+    UnsupportedProvider(String),
+    /// The HTTP client could not be built (bad CA or client certificate).
+    #[error("{0}")]
+    Client(#[from] imagebump_registry::BuildError),
+}
+
+/// Where Secrets come from: the object files first, then `secrets_dir/<ns>/<name>/<key>`.
+#[derive(Clone, Copy)]
+pub struct Secrets<'a> {
+    /// `Secret` objects from the object files.
+    pub objects: &'a BTreeMap<NamespacedName, Secret>,
+    /// The mounted-Secret directory, if configured.
+    pub dir: Option<&'a Path>,
+}
+
+impl Secrets<'_> {
+    /// The Secret `key`, read now.
+    pub fn get(&self, key: &NamespacedName) -> Result<Secret, AccessError> {
+        if let Some(secret) = self.objects.get(key) {
+            return Ok(secret.clone());
+        }
+        let Some(dir) = self.dir else {
+            return Err(AccessError::NotFound(key.clone()));
+        };
+        let path = dir.join(&key.namespace).join(&key.name);
+        if !path.is_dir() {
+            return Err(AccessError::NotFound(key.clone()));
+        }
+        read_secret_dir(&path, key)
+    }
+}
+
+/// A mounted Secret: one file per key. Kubernetes' `..data` links and other hidden entries
+/// are skipped; the visible names are symlinks into them and are followed.
+fn read_secret_dir(dir: &Path, key: &NamespacedName) -> Result<Secret, AccessError> {
+    let unreadable = |path: &Path, e: &std::io::Error| AccessError::Unreadable {
+        secret: key.clone(),
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut data = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| unreadable(dir, &e))? {
+        let entry = entry.map_err(|e| unreadable(dir, &e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with('.') || !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| unreadable(&path, &e))?;
+        data.insert(name, base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+    let metadata = ObjectMeta {
+        name: key.name.clone(),
+        namespace: Some(key.namespace.clone()),
+    };
+    Ok(Secret::from_parts(metadata, String::new(), data, BTreeMap::new()))
+}
+
+/// The value of the first of `keys` present in `secret`, as text.
+fn text(secret: &Secret, key: &NamespacedName, keys: &[&str]) -> Result<Option<String>, AccessError> {
+    for k in keys {
+        let value = secret.get(k).map_err(|e| AccessError::Invalid {
+            secret: key.clone(),
+            problem: e.to_string(),
+        })?;
+        if let Some(bytes) = value {
+            return String::from_utf8(bytes).map(Some).map_err(|_| AccessError::Invalid {
+                secret: key.clone(),
+                problem: format!("{k} is not UTF-8 text"),
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// What one scan of an `ImageRepository` talks to the registry with.
+pub struct RegistryAccess {
+    /// The HTTP client (CA, client certificate and proxy applied).
+    pub client: Client,
+    /// The credential for this repository.
+    pub credential: Credential,
+    /// Deadline, paging and scheme options.
+    pub options: Options,
+}
+
+/// Builds the client and credential for a scan of `repository`, from its Secrets as Flux reads
+/// them: `secretRef` (a docker-registry Secret), `certSecretRef` (`ca.crt`, `tls.crt`,
+/// `tls.key`, or the older `caFile`/`certFile`/`keyFile`), `proxySecretRef` (`address`,
+/// `username`, `password`).
+pub fn registry_access(repository: &ImageRepository, secrets: Secrets<'_>) -> Result<RegistryAccess, AccessError> {
+    if !repository.provider.is_empty() && repository.provider != "generic" {
+        return Err(AccessError::UnsupportedProvider(repository.provider.clone()));
+    }
+    let image = &repository.image;
+    let credential = match &repository.secret_ref {
+        None => Credential::Anonymous,
+        Some(key) => {
+            let secret = secrets.get(key)?;
+            let invalid = |problem: String| AccessError::Invalid {
+                secret: key.clone(),
+                problem,
+            };
+            let (document, format) = docker_config_of(&secret).map_err(|e| invalid(format!("{e:#}")))?;
+            let config = DockerConfig::parse(format, &document).map_err(|e| invalid(e.to_string()))?;
+            config.credential(image.registry(), image.repository(), MatchOptions::default())
+        }
+    };
+    let mut builder = Client::builder();
+    if let Some(key) = &repository.cert_secret_ref {
+        let secret = secrets.get(key)?;
+        if let Some(ca) = text(&secret, key, &["ca.crt", "caFile"])? {
+            builder = builder.ca_pem(ca.into_bytes());
+        }
+        let cert = text(&secret, key, &["tls.crt", "certFile"])?;
+        let private = text(&secret, key, &["tls.key", "keyFile"])?;
+        match (cert, private) {
+            (Some(cert), Some(private)) => {
+                builder = builder.client_certificate(cert.as_bytes(), private.as_bytes());
+            }
+            (None, None) => {}
+            _ => {
+                return Err(AccessError::Invalid {
+                    secret: key.clone(),
+                    problem: "tls.crt and tls.key must be given together".to_owned(),
+                });
+            }
+        }
+    }
+    if let Some(key) = &repository.proxy_secret_ref {
+        let secret = secrets.get(key)?;
+        let Some(address) = text(&secret, key, &["address"])? else {
+            return Err(AccessError::Invalid {
+                secret: key.clone(),
+                problem: "no `address` key (the proxy URL)".to_owned(),
+            });
+        };
+        let user = text(&secret, key, &["username"])?;
+        let password = text(&secret, key, &["password"])?.unwrap_or_default();
+        builder = builder.proxy(address.trim(), user.as_deref().map(|u| (u, password.as_str())));
+    }
+    Ok(RegistryAccess {
+        client: builder.build()?,
+        credential,
+        options: Options {
+            timeout: Options::scan_timeout(Some(repository.timeout), repository.interval),
+            insecure: repository.insecure,
+            ..Options::default()
+        },
+    })
+}
+
+/// The remote of a `GitRepository`, with credentials from its `secretRef`: `username` and
+/// `password`, or `bearerToken`, or `identity` and `known_hosts` (SSH), plus `ca.crt`.
+pub fn git_remote(source: &GitRepository, secrets: Secrets<'_>) -> Result<Remote, AccessError> {
+    let mut remote = Remote {
+        url: source.url.clone(),
+        auth: GitAuth::Anonymous,
+        ca_pem: None,
+        timeout: source.timeout,
+    };
+    let Some(key) = &source.secret_ref else {
+        return Ok(remote);
+    };
+    let secret = secrets.get(key)?;
+    remote.ca_pem = text(&secret, key, &["ca.crt", "caFile"])?.map(String::into_bytes);
+    let identity = text(&secret, key, &["identity"])?;
+    let bearer = text(&secret, key, &["bearerToken"])?;
+    let username = text(&secret, key, &["username"])?;
+    remote.auth = if source.url.starts_with("ssh://") {
+        let Some(identity) = identity else {
+            return Err(AccessError::Invalid {
+                secret: key.clone(),
+                problem: "an ssh:// remote needs the `identity` key (a private key)".to_owned(),
+            });
+        };
+        let Some(known_hosts) = text(&secret, key, &["known_hosts"])? else {
+            return Err(AccessError::Invalid {
+                secret: key.clone(),
+                problem: "an ssh:// remote needs the `known_hosts` key; host keys are always checked".to_owned(),
+            });
+        };
+        GitAuth::Ssh { identity, known_hosts }
+    } else if let Some(token) = bearer {
+        GitAuth::Bearer(token)
+    } else if let Some(username) = username {
+        let password = text(&secret, key, &["password"])?.unwrap_or_default();
+        GitAuth::Basic { username, password }
+    } else {
+        GitAuth::Anonymous
+    };
+    Ok(remote)
+}
+
+/// The commit signing key of `spec.git.commit.signingKey`: `git.asc` (+ `passphrase`) for
+/// `type: gpg`, `identity` (+ `password`) for `type: ssh`.
+pub fn signing_key(key: &NamespacedName, kind: &str, secrets: Secrets<'_>) -> Result<SigningKey, AccessError> {
+    let secret = secrets.get(key)?;
+    let missing = |what: &str| AccessError::Invalid {
+        secret: key.clone(),
+        problem: format!("no `{what}` key for a {kind} signing key"),
+    };
+    if kind == "ssh" {
+        let private_key = text(&secret, key, &["identity"])?.ok_or_else(|| missing("identity"))?;
+        let passphrase = text(&secret, key, &["password"])?;
+        Ok(SigningKey::Ssh { private_key, passphrase })
+    } else {
+        let armored = text(&secret, key, &["git.asc"])?.ok_or_else(|| missing("git.asc"))?;
+        let passphrase = text(&secret, key, &["passphrase"])?;
+        Ok(SigningKey::OpenPgp { armored, passphrase })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ns: &str, name: &str) -> NamespacedName {
+        NamespacedName {
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn mounted_secrets_are_read_from_the_directory_skipping_hidden_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_dir = dir.path().join("flux-system/git");
+        std::fs::create_dir_all(secret_dir.join("..2026_11_23")).unwrap();
+        std::fs::write(secret_dir.join("..2026_11_23/username"), "bot").unwrap();
+        std::fs::write(secret_dir.join("username"), "bot").unwrap();
+        std::fs::write(secret_dir.join("password"), "s3cret").unwrap();
+        let objects = BTreeMap::new();
+        let secrets = Secrets {
+            objects: &objects,
+            dir: Some(dir.path()),
+        };
+        let secret = secrets.get(&key("flux-system", "git")).unwrap();
+        assert_eq!(secret.get("password").unwrap().unwrap(), b"s3cret");
+        assert!(secret.get("..2026_11_23").unwrap().is_none());
+        let missing = secrets.get(&key("flux-system", "nope")).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "Secret flux-system/nope not found among the objects or in secrets_dir"
+        );
+    }
+
+    #[test]
+    fn a_rewritten_secret_file_is_seen_at_the_next_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_dir = dir.path().join("ns/s");
+        std::fs::create_dir_all(&secret_dir).unwrap();
+        std::fs::write(secret_dir.join("password"), "old").unwrap();
+        let objects = BTreeMap::new();
+        let secrets = Secrets {
+            objects: &objects,
+            dir: Some(dir.path()),
+        };
+        assert_eq!(secrets.get(&key("ns", "s")).unwrap().get("password").unwrap().unwrap(), b"old");
+        std::fs::write(secret_dir.join("password"), "new").unwrap();
+        assert_eq!(secrets.get(&key("ns", "s")).unwrap().get("password").unwrap().unwrap(), b"new");
+    }
+}

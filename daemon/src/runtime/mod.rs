@@ -1,0 +1,197 @@
+//! The daemon at run time: load the objects, start an actor per object under a supervisor,
+//! serve HTTP and the control socket, reload on change and on SIGHUP, stop on SIGTERM.
+//!
+//! Actors are tokio tasks that own their state and talk through channels (see `board`);
+//! what must survive a restart goes through the state store.
+
+pub mod access;
+pub mod actor;
+pub mod board;
+pub mod policy;
+pub mod scanner;
+pub mod status;
+pub mod supervisor;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+
+use crate::config::{self, Config, Objects};
+use crate::http::{self, Health, HttpState};
+use crate::metrics::Metrics;
+use crate::notify::Notifier;
+use crate::state::Store;
+use board::Board;
+use supervisor::Supervisor;
+
+/// How long writers get to finish a run in progress at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Edits arrive as bursts of file events (an editor's write-rename, `cp -r`); wait this long
+/// after the last one before reloading.
+const RELOAD_SETTLE: Duration = Duration::from_millis(300);
+
+/// What every actor may use. Nothing in here is mutated by actors except through channels
+/// (`board`, `objects`) and the transactional store.
+pub struct Shared {
+    /// The state store.
+    pub store: Store,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Published tag sets and policy results.
+    pub board: Board,
+    /// The objects of the last (re)load; Secrets are looked up here at each use.
+    pub objects: watch::Sender<Arc<Objects>>,
+    /// `secrets_dir`.
+    pub secrets_dir: Option<PathBuf>,
+    /// `state_dir` (the git clone cache lives under it).
+    pub state_dir: PathBuf,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let notifier = Notifier::from_env();
+    let store = Store::open(&config.state_dir)?;
+    let metrics = Arc::new(Metrics::new());
+    let (health, health_rx) = watch::channel(Health::Starting);
+    let http_listener = http::bind(config.http_listen).await?;
+    let control_listener = crate::control::server::bind(&config.control_socket)?;
+    let shared = Arc::new(Shared {
+        store,
+        metrics: Arc::clone(&metrics),
+        board: Board::default(),
+        objects: watch::Sender::new(Arc::new(Objects::default())),
+        secrets_dir: config.secrets_dir.clone(),
+        state_dir: config.state_dir.clone(),
+    });
+    let mut supervisor = Supervisor::new(Arc::clone(&shared));
+    supervisor.apply(load(&config, &metrics));
+    health.send_replace(Health::Ready);
+
+    let (stop, stopped) = watch::channel(false);
+    let router = http::router(HttpState {
+        metrics: Arc::clone(&metrics),
+        health: health_rx,
+    });
+    let mut http_stop = stopped.clone();
+    let http_task = tokio::spawn(http::serve(http_listener, router, async move {
+        let _ = http_stop.wait_for(|s| *s).await;
+    }));
+    let (requests, mut control) = mpsc::channel(16);
+    let control_task = tokio::spawn(crate::control::server::serve(control_listener, requests, stopped.clone()));
+    let (reload_tx, mut reloads) = mpsc::channel(1);
+    let _watcher = watch_objects(&config, reload_tx.clone());
+    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let watchdog = notifier.watchdog_interval().map(|i| i / 2);
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+
+    info!(
+        http = %config.http_listen,
+        control = %config.control_socket.display(),
+        state = %config.state_dir.display(),
+        "imagebump daemon ready"
+    );
+    notifier.ready();
+    loop {
+        tokio::select! {
+            Some((request, reply)) = control.recv() => supervisor.handle(request, reply),
+            Some(()) = reloads.recv() => {
+                tokio::time::sleep(RELOAD_SETTLE).await;
+                while reloads.try_recv().is_ok() {}
+                reload(&config, &metrics, &notifier, &mut supervisor);
+            }
+            _ = hangup.recv() => {
+                info!("SIGHUP: reloading the objects");
+                reload(&config, &metrics, &notifier, &mut supervisor);
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            _ = watchdog_tick.tick(), if watchdog.is_some() => notifier.watchdog(),
+        }
+    }
+    info!("stopping: letting writers finish their current run");
+    notifier.stopping();
+    health.send_replace(Health::NotReady("shutting down".to_owned()));
+    supervisor.shutdown(SHUTDOWN_GRACE).await;
+    let _ = stop.send(true);
+    let _ = control_task.await;
+    if let Ok(Err(e)) = http_task.await {
+        warn!(error = %e, "HTTP server ended with an error");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+fn reload(config: &Config, metrics: &Metrics, notifier: &Notifier, supervisor: &mut Supervisor) {
+    notifier.reloading();
+    supervisor.apply(load(config, metrics));
+    notifier.ready();
+}
+
+/// Loads every object, logging each problem with its file and line. Invalid objects are left
+/// out; the others run.
+fn load(config: &Config, metrics: &Metrics) -> Objects {
+    let loaded = config::load_objects(config);
+    for diagnostic in &loaded.diagnostics {
+        if diagnostic.is_error() {
+            error!("{diagnostic}");
+        } else {
+            warn!("{diagnostic}");
+        }
+    }
+    let objects = loaded.objects;
+    metrics.set_objects(
+        &[
+            ("ImageRepository", objects.image_repositories.len()),
+            ("ImagePolicy", objects.image_policies.len()),
+            ("ImageUpdateAutomation", objects.automations.len()),
+            ("GitRepository", objects.git_repositories.len()),
+            ("Receiver", objects.receivers.len()),
+            ("Secret", objects.secrets.len()),
+        ],
+        loaded.errors(),
+    );
+    info!(
+        repositories = objects.image_repositories.len(),
+        policies = objects.image_policies.len(),
+        automations = objects.automations.len(),
+        errors = loaded.errors(),
+        warnings = loaded.warnings(),
+        "objects loaded"
+    );
+    objects
+}
+
+/// Watches the object files and directories (and `secrets_dir`, so a rotated secret is
+/// logged); every event asks for a reload. `None` (logged) when watching is impossible; SIGHUP
+/// still works then.
+fn watch_objects(config: &Config, reload: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher as _};
+    let handler = move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            // A full channel means a reload is already pending.
+            let _ = reload.try_send(());
+        }
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(watcher) => watcher,
+        Err(e) => {
+            warn!(error = %e, "cannot watch the object files; reload with SIGHUP");
+            return None;
+        }
+    };
+    for (path, _) in &config.objects {
+        if let Err(e) = watcher.watch(path, RecursiveMode::Recursive) {
+            warn!(path = %path.display(), error = %e, "cannot watch; reload with SIGHUP");
+        }
+    }
+    Some(watcher)
+}

@@ -1,0 +1,169 @@
+//! The scanner of one `ImageRepository`: on its interval, on `reconcile` and after a resume,
+//! list the tags, store them and publish them to the repository's policies.
+
+use std::time::{Duration, Instant};
+
+use imagebump_registry::{TagSet, list_tags};
+use tracing::{info, warn};
+
+use super::access::{Secrets, registry_access};
+use super::actor::{Backoff, Command, Ctx, jittered};
+use super::board::TagSnapshot;
+use crate::config::resolved::ImageRepository;
+use crate::state::RepositoryRecord;
+use crate::time;
+
+/// Runs until the inbox closes.
+pub async fn run(ctx: Ctx<ImageRepository>) {
+    let mut inbox = ctx.inbox.lock().await;
+    let mut suspended = ctx.suspended.clone();
+    let mut next = resume_point(&ctx);
+    let mut backoff = Backoff::default();
+    loop {
+        let is_suspended = *suspended.borrow_and_update();
+        tokio::select! {
+            () = tokio::time::sleep_until(next.into()), if !is_suspended => {
+                next = after(&ctx, scan(&ctx).await.is_ok(), &mut backoff);
+            }
+            command = inbox.recv() => match command {
+                None => return,
+                Some(Command::Reconcile(reply)) => {
+                    let result = if is_suspended {
+                        Err(format!("ImageRepository {} is suspended", ctx.key))
+                    } else {
+                        let result = scan(&ctx).await;
+                        next = after(&ctx, result.is_ok(), &mut backoff);
+                        result.map(|n| format!("scan fetched {n} tags"))
+                    };
+                    // The caller may have gone away; the scan counts all the same.
+                    let _ = reply.send(result);
+                }
+            },
+            changed = suspended.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if !*suspended.borrow() {
+                    next = Instant::now();
+                }
+            }
+        }
+    }
+}
+
+/// When the next scan is due after one finished.
+fn after(ctx: &Ctx<ImageRepository>, ok: bool, backoff: &mut Backoff) -> Instant {
+    let interval = ctx.object.interval;
+    if ok {
+        backoff.reset();
+        Instant::now() + jittered(interval)
+    } else {
+        Instant::now() + backoff.next(interval.min(Duration::from_secs(300)))
+    }
+}
+
+/// Publishes the stored tags and says when to scan: at once when nothing usable is stored,
+/// else when the interval since the last scan runs out, so a restart causes no scan storm.
+fn resume_point(ctx: &Ctx<ImageRepository>) -> Instant {
+    let repository = &ctx.object;
+    let record = match ctx.shared.store.repository(&ctx.store_key()) {
+        Ok(record) => record,
+        Err(e) => {
+            warn!(error = %e, "cannot read the stored scan; scanning now");
+            None
+        }
+    };
+    let Some(record) = record else {
+        return Instant::now();
+    };
+    let same_config = record.canonical_image_name == repository.image.canonical_name()
+        && record
+            .observed_exclusion_list
+            .iter()
+            .map(String::as_str)
+            .eq(repository.exclusions.patterns());
+    let Some(scan_time) = record.scan_time.filter(|_| same_config && !record.tags.is_empty()) else {
+        return Instant::now();
+    };
+    let tags = record.tags.len();
+    ctx.shared.board.publish_tags(
+        &ctx.key,
+        TagSnapshot {
+            tags: record.tags,
+            revision: record.revision,
+        },
+    );
+    let remaining = repository.interval.saturating_sub(time::since(scan_time));
+    info!(tags, next_scan_in = ?remaining, "resumed from the stored scan");
+    Instant::now() + remaining
+}
+
+/// One scan. `Ok` is the number of tags kept.
+async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
+    let started = Instant::now();
+    let result = list(ctx).await;
+    let shared = &ctx.shared;
+    let key = ctx.store_key();
+    let mut record = match shared.store.repository(&key) {
+        Ok(record) => record.unwrap_or_default(),
+        Err(e) => {
+            warn!(error = %e, "stored scan unreadable; replacing it");
+            RepositoryRecord::default()
+        }
+    };
+    record.last_attempt = Some(time::now_millis());
+    let outcome = match result {
+        Ok(set) => {
+            let count = set.len();
+            record.tags = set.tags().to_vec();
+            record.revision = set.revision().to_owned();
+            record.canonical_image_name = ctx.object.image.canonical_name();
+            record.observed_exclusion_list = ctx.object.exclusions.patterns().map(str::to_owned).collect();
+            record.scan_time = record.last_attempt;
+            record.last_error = None;
+            info!(tags = count, revision = set.revision(), "successful scan: found {count} tags");
+            Ok((count, set))
+        }
+        Err((kind, message)) => {
+            warn!(error = %message, "scan failed");
+            shared.metrics.error(kind);
+            record.last_error = Some(message.clone());
+            Err(message)
+        }
+    };
+    if let Err(e) = shared.store.put_repository(&key, &record) {
+        warn!(error = %e, "cannot store the scan");
+        shared.metrics.error("state");
+    }
+    shared.metrics.scan_finished(
+        &ctx.key.namespace,
+        &ctx.key.name,
+        started.elapsed(),
+        outcome.as_ref().ok().map(|(n, _)| *n),
+    );
+    let (count, set) = outcome?;
+    shared.board.publish_tags(
+        &ctx.key,
+        TagSnapshot {
+            revision: set.revision().to_owned(),
+            tags: record.tags,
+        },
+    );
+    Ok(count)
+}
+
+/// Credentials, then every page of tags, then the exclusion list. The error carries the
+/// metric kind and the message shown in status.
+async fn list(ctx: &Ctx<ImageRepository>) -> Result<TagSet, (&'static str, String)> {
+    let repository = &ctx.object;
+    let objects = ctx.shared.objects.borrow().clone();
+    let secrets = Secrets {
+        objects: &objects.secrets,
+        dir: ctx.shared.secrets_dir.as_deref(),
+    };
+    let access = registry_access(repository, secrets).map_err(|e| ("registry_auth", e.to_string()))?;
+    let tags = list_tags(&access.client, &repository.image, &access.credential, &access.options)
+        .await
+        .map_err(|e| ("registry", e.to_string()))?;
+    Ok(TagSet::new(tags, &repository.exclusions))
+}

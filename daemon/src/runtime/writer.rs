@@ -1,0 +1,316 @@
+//! The actor of one `ImageUpdateAutomation`: on its interval, when a policy of its namespace
+//! publishes a new latest image, and on `reconcile`, run the writer (check out, apply the
+//! markers, commit, push) and record what happened.
+//!
+//! Git work is blocking (the `git` CLI), so it runs on the blocking pool; one run at a time
+//! per remote and push branch, whichever automations share them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imagebump_writer::git::Signature;
+use imagebump_writer::result::Policies;
+use imagebump_writer::run::{self as writer_run, Automation, Outcome};
+use sha2::{Digest as _, Sha256};
+use tracing::{info, warn};
+
+use super::access::{Secrets, git_remote, signing_key};
+use super::actor::{Backoff, Command, Ctx, jittered};
+use crate::config::resolved::{GitRepository, ImageUpdateAutomation, NamespacedName};
+use crate::metrics::RunOutcome;
+use crate::state::{AutomationRecord, ImageRefRecord};
+use crate::time;
+
+/// Policy results published together (a scan feeding several policies, a reload) settle for
+/// this long, so they make one commit.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// Rejected pushes retried before a run gives up (the branch keeps moving).
+const MAX_PUSH_ATTEMPTS: u32 = 10;
+
+/// What a writer needs: the automation, its `GitRepository`, the policies it may write.
+#[derive(Debug)]
+pub struct Plan {
+    /// The automation.
+    pub automation: ImageUpdateAutomation,
+    /// Its `spec.sourceRef`.
+    pub source: GitRepository,
+    /// Policies of its namespace that `spec.policySelector` selects.
+    pub policies: Vec<NamespacedName>,
+}
+
+/// Runs until the inbox closes.
+pub async fn run(ctx: Ctx<Plan>) {
+    let mut inbox = ctx.inbox.lock().await;
+    let mut suspended = ctx.suspended.clone();
+    let mut changes = ctx.shared.board.namespace_changes(&ctx.key.namespace);
+    let mut next = resume_point(&ctx);
+    let mut backoff = Backoff::default();
+    loop {
+        let is_suspended = *suspended.borrow_and_update();
+        tokio::select! {
+            () = tokio::time::sleep_until(next.into()), if !is_suspended => {
+                next = after(&ctx, run_once(&ctx).await.is_ok(), &mut backoff);
+            }
+            changed = changes.changed(), if !is_suspended => {
+                if changed.is_err() {
+                    return;
+                }
+                tokio::time::sleep(SETTLE).await;
+                changes.borrow_and_update();
+                next = after(&ctx, run_once(&ctx).await.is_ok(), &mut backoff);
+            }
+            command = inbox.recv() => match command {
+                None => return,
+                Some(Command::Reconcile(reply)) => {
+                    let result = if is_suspended {
+                        Err(format!("ImageUpdateAutomation {} is suspended", ctx.key))
+                    } else {
+                        let result = run_once(&ctx).await;
+                        next = after(&ctx, result.is_ok(), &mut backoff);
+                        result
+                    };
+                    let _ = reply.send(result);
+                }
+            },
+            changed = suspended.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if !*suspended.borrow() {
+                    next = Instant::now();
+                }
+            }
+        }
+    }
+}
+
+fn after(ctx: &Ctx<Plan>, ok: bool, backoff: &mut Backoff) -> Instant {
+    let interval = ctx.object.automation.interval;
+    if ok {
+        backoff.reset();
+        Instant::now() + jittered(interval)
+    } else {
+        Instant::now() + backoff.next(interval.min(Duration::from_secs(300)))
+    }
+}
+
+/// The first run is due one interval after the last one before a restart.
+fn resume_point(ctx: &Ctx<Plan>) -> Instant {
+    let last = ctx
+        .shared
+        .store
+        .automation(&ctx.store_key())
+        .ok()
+        .flatten()
+        .and_then(|r| r.last_run_time);
+    let remaining = last.map_or(Duration::ZERO, |t| {
+        ctx.object.automation.interval.saturating_sub(time::since(t))
+    });
+    Instant::now() + remaining
+}
+
+/// One run, recorded. `Ok` is what happened, for people.
+async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
+    let started = Instant::now();
+    let shared = &ctx.shared;
+    let key = ctx.store_key();
+    let mut record = shared.store.automation(&key).ok().flatten().unwrap_or_default();
+    record.last_run_time = Some(time::now_millis());
+    let policies: Policies = ctx
+        .object
+        .policies
+        .iter()
+        .filter_map(|p| {
+            shared
+                .board
+                .latest(p)
+                .map(|latest| (format!("{}:{}", p.namespace, p.name), latest))
+        })
+        .collect();
+    let result = push(ctx, &policies).await;
+    let outcome = match &result {
+        Ok(Outcome::UpToDate { commit, .. }) => {
+            record.observed_source_revision = Some(format!("{}@sha1:{commit}", checkout_branch(&ctx.object)));
+            RunOutcome::UpToDate
+        }
+        Ok(Outcome::Pushed {
+            commit,
+            branch,
+            attempts,
+            ..
+        }) => {
+            record.last_push_commit = Some(commit.clone());
+            record.last_push_time = record.last_run_time;
+            record.last_push_branch = Some(branch.clone());
+            record.observed_source_revision = Some(format!("{branch}@sha1:{commit}"));
+            RunOutcome::Pushed { attempts: *attempts }
+        }
+        Err((kind, _)) => {
+            shared.metrics.error(kind);
+            RunOutcome::Failed
+        }
+    };
+    shared
+        .metrics
+        .automation_finished(&ctx.key.namespace, &ctx.key.name, started.elapsed(), outcome);
+    record.observed_policies = policies
+        .iter()
+        .map(|(k, l)| {
+            let name = k.split_once(':').map_or(k.as_str(), |(_, n)| n).to_owned();
+            let image = ImageRefRecord {
+                name: l.name.clone(),
+                tag: l.tag.clone(),
+                digest: l.digest.clone(),
+            };
+            (name, image)
+        })
+        .collect();
+    let reply = match result {
+        Ok(outcome) => {
+            let (status, event) = describe(&outcome, &ctx.object);
+            info!("{event}");
+            record.last_error = None;
+            record.last_message = Some(status);
+            Ok(event)
+        }
+        Err((_, message)) => {
+            warn!(error = %message, "automation run failed");
+            record.last_error = Some(message.clone());
+            Err(message)
+        }
+    };
+    if let Err(e) = shared.store.put_automation(&key, &record) {
+        warn!(error = %e, "cannot store the automation run");
+        shared.metrics.error("state");
+    }
+    reply
+}
+
+/// The status line and the event text Flux would give an outcome.
+fn describe(outcome: &Outcome, plan: &Plan) -> (String, String) {
+    match outcome {
+        Outcome::UpToDate { notes, problems, .. } => {
+            for (file, note) in notes {
+                info!(file, "{note}");
+            }
+            for (file, problem) in problems {
+                warn!(file, "{problem}");
+            }
+            let text = "repository up-to-date".to_owned();
+            (text.clone(), text)
+        }
+        Outcome::Pushed {
+            commit,
+            branch,
+            message,
+            ..
+        } => {
+            let short: String = commit.chars().take(7).collect();
+            let mut status = format!("pushed commit '{short}' to branch '{branch}'");
+            if let Some(refspec) = &plan.automation.push_refspec {
+                status.push_str(&format!(" and refspecs '{refspec}'"));
+            }
+            let event = if message.is_empty() {
+                status.clone()
+            } else {
+                format!("{status}\n{message}")
+            };
+            (status, event)
+        }
+    }
+}
+
+/// The branch a run starts from: `spec.git.checkout.ref`, else the `GitRepository`'s ref,
+/// else `master` (Flux's default).
+fn checkout_branch(plan: &Plan) -> String {
+    let git_ref = plan.automation.checkout.as_ref().or(plan.source.git_ref.as_ref());
+    git_ref
+        .and_then(|r| r.branch.clone())
+        .unwrap_or_else(|| "master".to_owned())
+}
+
+/// Everything that needs Secrets and git. The error carries the metric kind.
+async fn push(ctx: &Ctx<Plan>, policies: &Policies) -> Result<Outcome, (&'static str, String)> {
+    let plan = Arc::clone(&ctx.object);
+    if let Some(git_ref) = plan.automation.checkout.as_ref().or(plan.source.git_ref.as_ref())
+        && git_ref.branch.is_none()
+    {
+        return Err((
+            "config",
+            "checking out a tag, semver range, name or commit is not supported yet; use a branch".to_owned(),
+        ));
+    }
+    let objects = ctx.shared.objects.borrow().clone();
+    let secrets = Secrets {
+        objects: &objects.secrets,
+        dir: ctx.shared.secrets_dir.as_deref(),
+    };
+    let remote = git_remote(&plan.source, secrets).map_err(|e| ("git_auth", e.to_string()))?;
+    let signing = match &plan.automation.signing_key {
+        Some((key, kind)) => Some(signing_key(key, kind, secrets).map_err(|e| ("git_auth", e.to_string()))?),
+        None => None,
+    };
+    let lock = ctx.shared.board.git_lock(&remote.url, &plan.automation.push_branch);
+    let _one_writer_per_branch = lock.lock().await;
+    let cache_dir = clone_dir(&ctx.shared.state_dir, &remote.url, &plan.automation.push_branch);
+    let policies = policies.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let automation = &plan.automation;
+        let checkout = checkout_branch(&plan);
+        let refspecs: Vec<String> = automation.push_refspec.iter().cloned().collect();
+        let options: Vec<String> = push_options(&automation.push_options);
+        let job = Automation {
+            namespace: &automation.meta.key.namespace,
+            name: &automation.meta.key.name,
+            remote,
+            checkout_branch: &checkout,
+            push_branch: &automation.push_branch,
+            refspecs: &refspecs,
+            push_options: &options,
+            update_path: &automation.update_path,
+            author: Signature {
+                name: automation.author_name.clone(),
+                email: automation.author_email.clone(),
+            },
+            signing: signing.as_ref(),
+            template: automation.message_template.as_ref(),
+            values: &automation.message_template_values,
+            max_attempts: MAX_PUSH_ATTEMPTS,
+        };
+        writer_run::run(&job, &policies, &cache_dir)
+    });
+    match task.await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => Err((error_kind(&e), e.to_string())),
+        Err(e) => Err(("panic", format!("the git run panicked: {e}"))),
+    }
+}
+
+fn error_kind(error: &writer_run::Error) -> &'static str {
+    match error {
+        writer_run::Error::Git(_) | writer_run::Error::TooManyRejections { .. } => "git",
+        writer_run::Error::Update(_) => "update",
+        writer_run::Error::Template(_) => "template",
+    }
+}
+
+/// `spec.git.push.options` as `git push -o` takes them: `key=value`, or `key` alone.
+fn push_options(options: &BTreeMap<String, String>) -> Vec<String> {
+    options
+        .iter()
+        .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+        .collect()
+}
+
+/// One cached clone per remote and push branch, under `state_dir/git/`.
+fn clone_dir(state_dir: &std::path::Path, url: &str, branch: &str) -> PathBuf {
+    let digest = Sha256::new()
+        .chain_update(url.as_bytes())
+        .chain_update([0])
+        .chain_update(branch.as_bytes())
+        .finalize();
+    state_dir.join("git").join(&hex::encode(digest)[..16])
+}
