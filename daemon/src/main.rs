@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod state;
 
 use std::process::ExitCode;
 
