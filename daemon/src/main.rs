@@ -6,6 +6,8 @@
 
 mod cli;
 mod config;
+mod http;
+mod metrics;
 
 use std::process::ExitCode;
 
