@@ -6,7 +6,13 @@
 
 mod cli;
 mod config;
+mod control;
+mod notify;
+mod runtime;
+mod time;
 mod state;
+mod http;
+mod metrics;
 
 use std::process::ExitCode;
 
