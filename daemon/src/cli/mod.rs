@@ -2,6 +2,7 @@
 
 mod check;
 mod create;
+mod daemon;
 mod policy_select;
 mod scan;
 mod update;
@@ -54,6 +55,8 @@ pub struct Cli {
 enum Command {
     /// Validate the config file and every object it points at; exit 2 on any error.
     Check(check::Args),
+    /// Run the daemon in the foreground (systemd: Type=notify).
+    Daemon(daemon::Args),
     /// Print Flux image automation objects as YAML, with flux's flags (`--export`).
     Create(create::Args),
     /// Work with image policies offline.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Policy(PolicyCommand::Select(args)) => policy_select::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Create(args) => create::run(&args),
+        Command::Daemon(args) => daemon::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Update(args) => update::run(&args),
     }

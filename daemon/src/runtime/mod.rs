@@ -147,6 +147,7 @@ fn load(config: &Config, metrics: &Metrics) -> Objects {
             warn!("{diagnostic}");
         }
     }
+    let (errors, warnings) = (loaded.errors(), loaded.warnings());
     let objects = loaded.objects;
     metrics.set_objects(
         &[
@@ -157,14 +158,14 @@ fn load(config: &Config, metrics: &Metrics) -> Objects {
             ("Receiver", objects.receivers.len()),
             ("Secret", objects.secrets.len()),
         ],
-        loaded.errors(),
+        errors,
     );
     info!(
         repositories = objects.image_repositories.len(),
         policies = objects.image_policies.len(),
         automations = objects.automations.len(),
-        errors = loaded.errors(),
-        warnings = loaded.warnings(),
+        errors,
+        warnings,
         "objects loaded"
     );
     objects

@@ -158,7 +158,7 @@ async fn select(
     let objects = ctx.shared.objects.borrow().clone();
     let Some(repository) = objects.image_repositories.get(&policy.repository) else {
         return Err((
-            SelectionOutcome::Failure,
+            SelectionOutcome::Failed,
             format!("referenced ImageRepository {} does not exist", policy.repository),
         ));
     };
@@ -171,7 +171,7 @@ async fn select(
     let selection = policy
         .policy
         .select(&snapshot.tags)
-        .map_err(|e| (SelectionOutcome::Failure, format!("failed to evaluate the policy: {e}")))?;
+        .map_err(|e| (SelectionOutcome::Failed, format!("failed to evaluate the policy: {e}")))?;
     let Some(tag) = selection.tag() else {
         let reason = selection.no_match().map(|r| r.to_string()).unwrap_or_default();
         return Err((
@@ -207,7 +207,7 @@ async fn resolve_digest(
         objects: &objects.secrets,
         dir: ctx.shared.secrets_dir.as_deref(),
     };
-    let failed = |e: String| (SelectionOutcome::Failure, format!("failed to resolve the digest of {tag}: {e}"));
+    let failed = |e: String| (SelectionOutcome::Failed, format!("failed to resolve the digest of {tag}: {e}"));
     let access = registry_access(repository, secrets).map_err(|e| failed(e.to_string()))?;
     digest(&access.client, &repository.image, tag, &access.credential, &access.options)
         .await

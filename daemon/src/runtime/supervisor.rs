@@ -47,6 +47,17 @@ pub fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
+/// The config's name for a kind.
+fn object_kind(kind: Kind) -> crate::config::objects::Kind {
+    use crate::config::objects::Kind as Object;
+    match kind {
+        Kind::ImageRepository => Object::ImageRepository,
+        Kind::ImagePolicy => Object::ImagePolicy,
+        Kind::ImageUpdateAutomation => Object::ImageUpdateAutomation,
+        Kind::Receiver => Object::Receiver,
+    }
+}
+
 /// An object's `Debug` text without its position, so moving an object inside its file (or
 /// to another file) does not restart its actor.
 fn fingerprint<T: Debug>(object: &T, meta: &Meta) -> String {
@@ -121,7 +132,7 @@ impl Supervisor {
                 if kind == Kind::ImagePolicy {
                     self.shared.board.forget_policy(&key);
                 }
-                self.shared.metrics.forget(&key.namespace, &key.name);
+                self.shared.metrics.forget(object_kind(kind), &key.namespace, &key.name);
             }
         }
         self.retiring.retain(|t| !t.is_finished());

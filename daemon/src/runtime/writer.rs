@@ -20,7 +20,7 @@ use super::access::{Secrets, git_remote, signing_key};
 use super::actor::{Backoff, Command, Ctx, jittered};
 use crate::config::resolved::{GitRepository, ImageUpdateAutomation, NamespacedName};
 use crate::metrics::RunOutcome;
-use crate::state::{AutomationRecord, ImageRefRecord};
+use crate::state::ImageRefRecord;
 use crate::time;
 
 /// Policy results published together (a scan feeding several policies, a reload) settle for
