@@ -6,6 +6,12 @@
 
 mod cli;
 mod config;
+mod control;
+#[allow(
+    dead_code,
+    reason = "used by the state store and the runtime, not yet wired in"
+)]
+mod time;
 
 use std::process::ExitCode;
 
