@@ -5,8 +5,6 @@
 //! because a registry is down); `/readyz` reflects [`Health`], published by the runtime over a
 //! `watch` channel; `/metrics` is the [`Metrics`] registry in `OpenMetrics` text.
 
-#![allow(dead_code, reason = "wired into the daemon by the runtime change")]
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,12 +7,12 @@
 mod cli;
 mod config;
 mod control;
-mod notify;
-mod runtime;
-mod time;
-mod state;
 mod http;
 mod metrics;
+mod notify;
+mod runtime;
+mod state;
+mod time;
 
 use std::process::ExitCode;
 

@@ -1,10 +1,14 @@
 //! The command line: one module per command, each returning a [`Outcome`] or an error.
 
 mod check;
+mod connect;
 mod create;
 mod daemon;
+mod get;
 mod policy_select;
+mod reconcile;
 mod scan;
+mod suspend;
 mod update;
 
 use clap::{Parser, Subcommand};
@@ -59,11 +63,23 @@ enum Command {
     Daemon(daemon::Args),
     /// Print Flux image automation objects as YAML, with flux's flags (`--export`).
     Create(create::Args),
+    /// Print the status of a running daemon's objects, as `flux get` does.
+    #[command(subcommand)]
+    Get(get::Command),
     /// Work with image policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Make a running daemon scan or update now, and wait for the result.
+    #[command(subcommand)]
+    Reconcile(reconcile::Command),
+    /// Start an object's work again after `suspend`, and run it at once.
+    #[command(subcommand)]
+    Resume(suspend::Command),
     /// List an image repository's tags once, as an `ImageRepository` scan would (offline).
     Scan(scan::Args),
+    /// Stop an object's scans or pushes until `resume` (kept across daemon restarts).
+    #[command(subcommand)]
+    Suspend(suspend::Command),
     /// Apply `$imagepolicy` markers in a directory with given policy results (offline).
     Update(update::Args),
 }
@@ -81,6 +97,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(&args),
         Command::Create(args) => create::run(&args),
         Command::Daemon(args) => daemon::run(&args),
+        Command::Get(command) => get::run(&command),
+        Command::Reconcile(command) => reconcile::run(&command),
+        Command::Resume(command) => suspend::run(&command, suspend::Action::Resume),
+        Command::Suspend(command) => suspend::run(&command, suspend::Action::Suspend),
         Command::Scan(args) => scan::run(&args),
         Command::Update(args) => update::run(&args),
     }

@@ -84,6 +84,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// How many documents were objects of the kinds imagebump reads.
     pub documents: usize,
+    /// Every object found in the files, valid or not: an object missing from `objects` but
+    /// declared here is broken, not deleted, and keeps its state.
+    pub declared: BTreeSet<(objects::Kind, NamespacedName)>,
 }
 
 impl Loaded {
@@ -188,8 +191,9 @@ pub fn load_objects(config: &Config) -> Loaded {
             true
         }
     });
+    loaded.declared = first.into_keys().collect();
     let world = resolved::World {
-        known: first.into_keys().collect(),
+        known: loaded.declared.clone(),
         git_refs: raw_objects
             .iter()
             .filter_map(|o| match &o.spec {

@@ -110,10 +110,12 @@ fn text(secret: &Secret, key: &NamespacedName, keys: &[&str]) -> Result<Option<S
             problem: e.to_string(),
         })?;
         if let Some(bytes) = value {
-            return String::from_utf8(bytes).map(Some).map_err(|_| AccessError::Invalid {
-                secret: key.clone(),
-                problem: format!("{k} is not UTF-8 text"),
-            });
+            return String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| AccessError::Invalid {
+                    secret: key.clone(),
+                    problem: format!("{k} is not UTF-8 text"),
+                });
         }
     }
     Ok(None)
@@ -133,7 +135,10 @@ pub struct RegistryAccess {
 /// them: `secretRef` (a docker-registry Secret), `certSecretRef` (`ca.crt`, `tls.crt`,
 /// `tls.key`, or the older `caFile`/`certFile`/`keyFile`), `proxySecretRef` (`address`,
 /// `username`, `password`).
-pub fn registry_access(repository: &ImageRepository, secrets: Secrets<'_>) -> Result<RegistryAccess, AccessError> {
+pub fn registry_access(
+    repository: &ImageRepository,
+    secrets: Secrets<'_>,
+) -> Result<RegistryAccess, AccessError> {
     if !repository.provider.is_empty() && repository.provider != "generic" {
         return Err(AccessError::UnsupportedProvider(repository.provider.clone()));
     }
@@ -222,10 +227,14 @@ pub fn git_remote(source: &GitRepository, secrets: Secrets<'_>) -> Result<Remote
         let Some(known_hosts) = text(&secret, key, &["known_hosts"])? else {
             return Err(AccessError::Invalid {
                 secret: key.clone(),
-                problem: "an ssh:// remote needs the `known_hosts` key; host keys are always checked".to_owned(),
+                problem: "an ssh:// remote needs the `known_hosts` key; host keys are always checked"
+                    .to_owned(),
             });
         };
-        GitAuth::Ssh { identity, known_hosts }
+        GitAuth::Ssh {
+            identity,
+            known_hosts,
+        }
     } else if let Some(token) = bearer {
         GitAuth::Bearer(token)
     } else if let Some(username) = username {
@@ -239,7 +248,11 @@ pub fn git_remote(source: &GitRepository, secrets: Secrets<'_>) -> Result<Remote
 
 /// The commit signing key of `spec.git.commit.signingKey`: `git.asc` (+ `passphrase`) for
 /// `type: gpg`, `identity` (+ `password`) for `type: ssh`.
-pub fn signing_key(key: &NamespacedName, kind: &str, secrets: Secrets<'_>) -> Result<SigningKey, AccessError> {
+pub fn signing_key(
+    key: &NamespacedName,
+    kind: &str,
+    secrets: Secrets<'_>,
+) -> Result<SigningKey, AccessError> {
     let secret = secrets.get(key)?;
     let missing = |what: &str| AccessError::Invalid {
         secret: key.clone(),
@@ -248,7 +261,10 @@ pub fn signing_key(key: &NamespacedName, kind: &str, secrets: Secrets<'_>) -> Re
     if kind == "ssh" {
         let private_key = text(&secret, key, &["identity"])?.ok_or_else(|| missing("identity"))?;
         let passphrase = text(&secret, key, &["password"])?;
-        Ok(SigningKey::Ssh { private_key, passphrase })
+        Ok(SigningKey::Ssh {
+            private_key,
+            passphrase,
+        })
     } else {
         let armored = text(&secret, key, &["git.asc"])?.ok_or_else(|| missing("git.asc"))?;
         let passphrase = text(&secret, key, &["passphrase"])?;
@@ -301,8 +317,24 @@ mod tests {
             objects: &objects,
             dir: Some(dir.path()),
         };
-        assert_eq!(secrets.get(&key("ns", "s")).unwrap().get("password").unwrap().unwrap(), b"old");
+        assert_eq!(
+            secrets
+                .get(&key("ns", "s"))
+                .unwrap()
+                .get("password")
+                .unwrap()
+                .unwrap(),
+            b"old"
+        );
         std::fs::write(secret_dir.join("password"), "new").unwrap();
-        assert_eq!(secrets.get(&key("ns", "s")).unwrap().get("password").unwrap().unwrap(), b"new");
+        assert_eq!(
+            secrets
+                .get(&key("ns", "s"))
+                .unwrap()
+                .get("password")
+                .unwrap()
+                .unwrap(),
+            b"new"
+        );
     }
 }

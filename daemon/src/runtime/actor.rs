@@ -68,7 +68,12 @@ impl Drop for AbortOnDrop {
 
 /// Runs `body` as a task and starts it again, after a growing pause, whenever it panics.
 /// The task ends when `body` returns (its inbox closed) or when the handle is aborted.
-pub fn spawn_supervised<F, Fut>(shared: &Arc<Shared>, kind: &'static str, key: &NamespacedName, body: F) -> JoinHandle<()>
+pub fn spawn_supervised<F, Fut>(
+    shared: &Arc<Shared>,
+    kind: &'static str,
+    key: &NamespacedName,
+    body: F,
+) -> JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -143,7 +148,9 @@ impl Backoff {
 
 /// `interval` stretched by up to 5 %, so objects loaded together do not run in lock step.
 pub fn jittered(interval: Duration) -> Duration {
-    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
     let spread = interval / 20;
     let extra_nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
     interval + Duration::from_nanos(if extra_nanos == 0 { 0 } else { random % extra_nanos })
@@ -167,7 +174,10 @@ mod tests {
     fn jitter_stays_within_five_percent() {
         for _ in 0..100 {
             let d = jittered(Duration::from_secs(60));
-            assert!(d >= Duration::from_secs(60) && d < Duration::from_secs(63), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(60) && d < Duration::from_secs(63),
+                "{d:?}"
+            );
         }
         assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
     }

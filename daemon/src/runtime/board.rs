@@ -35,7 +35,11 @@ pub struct Board {
 }
 
 /// The channel under `key`, created empty on first use.
-fn channel<K, T>(map: &Mutex<HashMap<K, watch::Sender<T>>>, key: &K, empty: impl FnOnce() -> T) -> watch::Sender<T>
+fn channel<K, T>(
+    map: &Mutex<HashMap<K, watch::Sender<T>>>,
+    key: &K,
+    empty: impl FnOnce() -> T,
+) -> watch::Sender<T>
 where
     K: Clone + Eq + std::hash::Hash,
 {

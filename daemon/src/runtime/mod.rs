@@ -84,7 +84,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = http_stop.wait_for(|s| *s).await;
     }));
     let (requests, mut control) = mpsc::channel(16);
-    let control_task = tokio::spawn(crate::control::server::serve(control_listener, requests, stopped.clone()));
+    let control_task = tokio::spawn(crate::control::server::serve(
+        control_listener,
+        requests,
+        stopped.clone(),
+    ));
     let (reload_tx, mut reloads) = mpsc::channel(1);
     let _watcher = watch_objects(&config, reload_tx.clone());
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -96,7 +100,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     info!(
         http = %config.http_listen,
         control = %config.control_socket.display(),
-        state = %config.state_dir.display(),
+        state = %shared.store.path().display(),
         "imagebump daemon ready"
     );
     notifier.ready();
@@ -138,7 +142,7 @@ fn reload(config: &Config, metrics: &Metrics, notifier: &Notifier, supervisor: &
 
 /// Loads every object, logging each problem with its file and line. Invalid objects are left
 /// out; the others run.
-fn load(config: &Config, metrics: &Metrics) -> Objects {
+fn load(config: &Config, metrics: &Metrics) -> config::Loaded {
     let loaded = config::load_objects(config);
     for diagnostic in &loaded.diagnostics {
         if diagnostic.is_error() {
@@ -148,7 +152,7 @@ fn load(config: &Config, metrics: &Metrics) -> Objects {
         }
     }
     let (errors, warnings) = (loaded.errors(), loaded.warnings());
-    let objects = loaded.objects;
+    let objects = &loaded.objects;
     metrics.set_objects(
         &[
             ("ImageRepository", objects.image_repositories.len()),
@@ -168,7 +172,7 @@ fn load(config: &Config, metrics: &Metrics) -> Objects {
         warnings,
         "objects loaded"
     );
-    objects
+    loaded
 }
 
 /// Watches the object files and directories (and `secrets_dir`, so a rotated secret is

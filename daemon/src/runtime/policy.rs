@@ -72,7 +72,11 @@ pub async fn run(ctx: Ctx<ImagePolicy>) {
 }
 
 /// Selects, stores and publishes. `Ok` is the status message.
-async fn evaluate(ctx: &Ctx<ImagePolicy>, snapshot: Option<Arc<TagSnapshot>>, refresh_digest: bool) -> Result<String, String> {
+async fn evaluate(
+    ctx: &Ctx<ImagePolicy>,
+    snapshot: Option<Arc<TagSnapshot>>,
+    refresh_digest: bool,
+) -> Result<String, String> {
     let shared = &ctx.shared;
     let key = ctx.store_key();
     let mut record = match shared.store.policy(&key) {
@@ -96,7 +100,11 @@ async fn evaluate(ctx: &Ctx<ImagePolicy>, snapshot: Option<Arc<TagSnapshot>>, re
             if changed {
                 info!(tag = %latest.tag, previous = record.previous.as_ref().map(|p| p.tag.as_str()), "{message}");
             }
-            if changed { SelectionOutcome::Changed } else { SelectionOutcome::Unchanged }
+            if changed {
+                SelectionOutcome::Changed
+            } else {
+                SelectionOutcome::Unchanged
+            }
         }
         Err((outcome, message)) => {
             warn!(error = %message, "no latest image");
@@ -104,7 +112,9 @@ async fn evaluate(ctx: &Ctx<ImagePolicy>, snapshot: Option<Arc<TagSnapshot>>, re
             *outcome
         }
     };
-    shared.metrics.policy_selected(&ctx.key.namespace, &ctx.key.name, outcome);
+    shared
+        .metrics
+        .policy_selected(&ctx.key.namespace, &ctx.key.name, outcome);
     if let Err(e) = shared.store.put_policy(&key, &record) {
         warn!(error = %e, "cannot store the policy result");
         shared.metrics.error("state");
@@ -129,7 +139,10 @@ async fn evaluate(ctx: &Ctx<ImagePolicy>, snapshot: Option<Arc<TagSnapshot>>, re
 /// Flux's Ready message: `Latest image tag for 'IMG' resolved to TAG`, the digest and the
 /// previous image when there are.
 pub fn resolved_message(latest: &ImageRefRecord, previous: Option<&ImageRefRecord>) -> String {
-    let mut message = format!("Latest image tag for '{}' resolved to {}", latest.name, latest.tag);
+    let mut message = format!(
+        "Latest image tag for '{}' resolved to {}",
+        latest.name, latest.tag
+    );
     if !latest.digest.is_empty() {
         message.push_str(&format!(" with digest {}", latest.digest));
     }
@@ -165,13 +178,18 @@ async fn select(
     let Some(snapshot) = snapshot else {
         return Err((
             SelectionOutcome::NoMatch,
-            format!("no tags in database yet: waiting for ImageRepository {} to be scanned", policy.repository),
+            format!(
+                "no tags in database yet: waiting for ImageRepository {} to be scanned",
+                policy.repository
+            ),
         ));
     };
-    let selection = policy
-        .policy
-        .select(&snapshot.tags)
-        .map_err(|e| (SelectionOutcome::Failed, format!("failed to evaluate the policy: {e}")))?;
+    let selection = policy.policy.select(&snapshot.tags).map_err(|e| {
+        (
+            SelectionOutcome::Failed,
+            format!("failed to evaluate the policy: {e}"),
+        )
+    })?;
     let Some(tag) = selection.tag() else {
         let reason = selection.no_match().map(|r| r.to_string()).unwrap_or_default();
         return Err((
@@ -207,9 +225,20 @@ async fn resolve_digest(
         objects: &objects.secrets,
         dir: ctx.shared.secrets_dir.as_deref(),
     };
-    let failed = |e: String| (SelectionOutcome::Failed, format!("failed to resolve the digest of {tag}: {e}"));
+    let failed = |e: String| {
+        (
+            SelectionOutcome::Failed,
+            format!("failed to resolve the digest of {tag}: {e}"),
+        )
+    };
     let access = registry_access(repository, secrets).map_err(|e| failed(e.to_string()))?;
-    digest(&access.client, &repository.image, tag, &access.credential, &access.options)
-        .await
-        .map_err(|e| failed(e.to_string()))
+    digest(
+        &access.client,
+        &repository.image,
+        tag,
+        &access.credential,
+        &access.options,
+    )
+    .await
+    .map_err(|e| failed(e.to_string()))
 }

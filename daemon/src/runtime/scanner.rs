@@ -82,7 +82,10 @@ fn resume_point(ctx: &Ctx<ImageRepository>) -> Instant {
             .iter()
             .map(String::as_str)
             .eq(repository.exclusions.patterns());
-    let Some(scan_time) = record.scan_time.filter(|_| same_config && !record.tags.is_empty()) else {
+    let Some(scan_time) = record
+        .scan_time
+        .filter(|_| same_config && !record.tags.is_empty())
+    else {
         return Instant::now();
     };
     let tags = record.tags.len();
@@ -121,7 +124,11 @@ async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
             record.observed_exclusion_list = ctx.object.exclusions.patterns().map(str::to_owned).collect();
             record.scan_time = record.last_attempt;
             record.last_error = None;
-            info!(tags = count, revision = set.revision(), "successful scan: found {count} tags");
+            info!(
+                tags = count,
+                revision = set.revision(),
+                "successful scan: found {count} tags"
+            );
             Ok((count, set))
         }
         Err((kind, message)) => {
@@ -162,8 +169,13 @@ async fn list(ctx: &Ctx<ImageRepository>) -> Result<TagSet, (&'static str, Strin
         dir: ctx.shared.secrets_dir.as_deref(),
     };
     let access = registry_access(repository, secrets).map_err(|e| ("registry_auth", e.to_string()))?;
-    let tags = list_tags(&access.client, &repository.image, &access.credential, &access.options)
-        .await
-        .map_err(|e| ("registry", e.to_string()))?;
+    let tags = list_tags(
+        &access.client,
+        &repository.image,
+        &access.credential,
+        &access.options,
+    )
+    .await
+    .map_err(|e| ("registry", e.to_string()))?;
     Ok(TagSet::new(tags, &repository.exclusions))
 }

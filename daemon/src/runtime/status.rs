@@ -147,7 +147,11 @@ fn automation(shared: &Shared, key: &NamespacedName) -> ObjectStatus {
         status.ready = Ready::True;
         status.message.clone_from(message);
     }
-    let policies: BTreeMap<&String, Value> = record.observed_policies.iter().map(|(k, v)| (k, image_json(v))).collect();
+    let policies: BTreeMap<&String, Value> = record
+        .observed_policies
+        .iter()
+        .map(|(k, v)| (k, image_json(v)))
+        .collect();
     status.status = json!({
         "lastAutomationRunTime": record.last_run_time.map(rfc3339),
         "lastPushCommit": record.last_push_commit,

@@ -15,7 +15,8 @@ use tracing::{info, warn};
 use super::actor::{Command, Ctx, spawn_supervised};
 use super::writer::Plan;
 use super::{Shared, policy, scanner, status, writer};
-use crate::config::resolved::{Meta, NamespacedName, Objects};
+use crate::config::Loaded;
+use crate::config::resolved::{Meta, NamespacedName};
 use crate::control::protocol::{Kind, Request, Response};
 
 /// A running actor.
@@ -75,14 +76,24 @@ impl Supervisor {
         }
     }
 
-    /// Makes the running actors match `objects`.
-    pub fn apply(&mut self, objects: Objects) {
-        let objects = Arc::new(objects);
+    /// Makes the running actors match the loaded objects. The state of an object deleted
+    /// from the files is forgotten (as Flux deletes a deleted repository's tags); a broken
+    /// object only stops until it is fixed, and keeps its state.
+    pub fn apply(&mut self, loaded: Loaded) {
+        let objects = Arc::new(loaded.objects);
         self.shared.objects.send_replace(Arc::clone(&objects));
         let mut seen = BTreeSet::new();
         for (key, repository) in &objects.image_repositories {
             let fingerprint = fingerprint(repository, &repository.meta);
-            self.ensure(&mut seen, Kind::ImageRepository, key, fingerprint, repository.suspend, repository.clone(), scanner::run);
+            self.ensure(
+                &mut seen,
+                Kind::ImageRepository,
+                key,
+                fingerprint,
+                repository.suspend,
+                repository.clone(),
+                scanner::run,
+            );
         }
         for (key, policy) in &objects.image_policies {
             // The repository's spelling of the image ends up in the result, and its secrets
@@ -93,7 +104,15 @@ impl Supervisor {
                 fingerprint(policy, &policy.meta),
                 repository.map(|r| fingerprint(r, &r.meta)).unwrap_or_default()
             );
-            self.ensure(&mut seen, Kind::ImagePolicy, key, fingerprint, policy.suspend, policy.clone(), policy::run);
+            self.ensure(
+                &mut seen,
+                Kind::ImagePolicy,
+                key,
+                fingerprint,
+                policy.suspend,
+                policy.clone(),
+                policy::run,
+            );
         }
         for (key, automation) in &objects.automations {
             let Some(source) = objects.git_repositories.get(&automation.source) else {
@@ -122,9 +141,22 @@ impl Supervisor {
                 fingerprint(&plan.source, &source.meta),
                 plan.policies
             );
-            self.ensure(&mut seen, Kind::ImageUpdateAutomation, key, fingerprint, automation.suspend, plan, writer::run);
+            self.ensure(
+                &mut seen,
+                Kind::ImageUpdateAutomation,
+                key,
+                fingerprint,
+                automation.suspend,
+                plan,
+                writer::run,
+            );
         }
-        let gone: Vec<_> = self.actors.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+        let gone: Vec<_> = self
+            .actors
+            .keys()
+            .filter(|k| !seen.contains(*k))
+            .cloned()
+            .collect();
         for (kind, key) in gone {
             if let Some(actor) = self.actors.remove(&(kind, key.clone())) {
                 info!(kind = kind_name(kind), namespace = %key.namespace, name = %key.name, "object removed; actor stopped");
@@ -132,14 +164,24 @@ impl Supervisor {
                 if kind == Kind::ImagePolicy {
                     self.shared.board.forget_policy(&key);
                 }
-                self.shared.metrics.forget(object_kind(kind), &key.namespace, &key.name);
+                self.shared
+                    .metrics
+                    .forget(object_kind(kind), &key.namespace, &key.name);
+                if !loaded.declared.contains(&(object_kind(kind), key.clone())) {
+                    if let Err(e) = self.shared.store.remove(kind_name(kind), &key.to_string()) {
+                        warn!(error = %e, "cannot forget the state of a deleted object");
+                    }
+                }
             }
         }
         self.retiring.retain(|t| !t.is_finished());
     }
 
     /// Starts the actor of an object, or restarts it when its fingerprint changed.
-    #[expect(clippy::too_many_arguments, reason = "one call per kind, each argument named at the call")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call per kind, each argument named at the call"
+    )]
     fn ensure<T, F, Fut>(
         &mut self,
         seen: &mut BTreeSet<(Kind, NamespacedName)>,
@@ -166,7 +208,9 @@ impl Supervisor {
         if let Some(actor) = self.actors.get_mut(&(kind, key.clone())) {
             if actor.fingerprint == fingerprint {
                 actor.spec_suspend = spec_suspend;
-                actor.suspended.send_if_modified(|s| std::mem::replace(s, spec_suspend || overridden) != *s);
+                actor
+                    .suspended
+                    .send_if_modified(|s| std::mem::replace(s, spec_suspend || overridden) != *s);
                 return;
             }
             if let Some(old) = self.actors.remove(&(kind, key.clone())) {
@@ -220,7 +264,11 @@ impl Supervisor {
                 let objects = self.shared.objects.borrow().clone();
                 status::get(&self.shared, &objects, &suspended, &selector)
             }
-            Request::Reconcile { kind, namespace, name } => {
+            Request::Reconcile {
+                kind,
+                namespace,
+                name,
+            } => {
                 let key = NamespacedName { namespace, name };
                 match self.actors.get(&(kind, key.clone())) {
                     None => not_found(kind, &key),
@@ -237,7 +285,10 @@ impl Supervisor {
                                     Ok(Ok(message)) => Response::Done { message },
                                     Ok(Err(message)) => Response::Failed { message },
                                     Err(_) => Response::Failed {
-                                        message: format!("{} {key} was restarted during the run", kind_name(kind)),
+                                        message: format!(
+                                            "{} {key} was restarted during the run",
+                                            kind_name(kind)
+                                        ),
                                     },
                                 }
                             };
@@ -247,8 +298,16 @@ impl Supervisor {
                     }
                 }
             }
-            Request::Suspend { kind, namespace, name } => self.set_suspended(kind, NamespacedName { namespace, name }, true),
-            Request::Resume { kind, namespace, name } => self.set_suspended(kind, NamespacedName { namespace, name }, false),
+            Request::Suspend {
+                kind,
+                namespace,
+                name,
+            } => self.set_suspended(kind, NamespacedName { namespace, name }, true),
+            Request::Resume {
+                kind,
+                namespace,
+                name,
+            } => self.set_suspended(kind, NamespacedName { namespace, name }, false),
         };
         let _ = reply.send(response);
     }
@@ -265,7 +324,11 @@ impl Supervisor {
                 ),
             };
         }
-        if let Err(e) = self.shared.store.set_suspended(kind_name(kind), &key.to_string(), suspend) {
+        if let Err(e) = self
+            .shared
+            .store
+            .set_suspended(kind_name(kind), &key.to_string(), suspend)
+        {
             return Response::Failed {
                 message: format!("cannot record the change: {e}"),
             };
@@ -273,7 +336,11 @@ impl Supervisor {
         actor.suspended.send_replace(suspend || actor.spec_suspend);
         info!(kind = kind_name(kind), namespace = %key.namespace, name = %key.name, suspend, "suspend changed");
         Response::Done {
-            message: format!("{} {key} {}", kind_name(kind), if suspend { "suspended" } else { "resumed" }),
+            message: format!(
+                "{} {key} {}",
+                kind_name(kind),
+                if suspend { "suspended" } else { "resumed" }
+            ),
         }
     }
 

@@ -253,7 +253,10 @@ async fn push(ctx: &Ctx<Plan>, policies: &Policies) -> Result<Outcome, (&'static
         Some((key, kind)) => Some(signing_key(key, kind, secrets).map_err(|e| ("git_auth", e.to_string()))?),
         None => None,
     };
-    let lock = ctx.shared.board.git_lock(&remote.url, &plan.automation.push_branch);
+    let lock = ctx
+        .shared
+        .board
+        .git_lock(&remote.url, &plan.automation.push_branch);
     let _one_writer_per_branch = lock.lock().await;
     let cache_dir = clone_dir(&ctx.shared.state_dir, &remote.url, &plan.automation.push_branch);
     let policies = policies.clone();
@@ -301,7 +304,13 @@ fn error_kind(error: &writer_run::Error) -> &'static str {
 fn push_options(options: &BTreeMap<String, String>) -> Vec<String> {
     options
         .iter()
-        .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
         .collect()
 }
 

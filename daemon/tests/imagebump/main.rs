@@ -1,6 +1,7 @@
 //! End-to-end tests of the `imagebump` binary: each module drives one command as a user would.
 
 mod check;
+mod control;
 mod create;
 mod policy_select;
 mod scan;
