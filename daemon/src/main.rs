@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod notify;
 
 use std::process::ExitCode;
 
