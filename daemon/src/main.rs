@@ -9,9 +9,9 @@ mod config;
 mod control;
 mod http;
 mod metrics;
-mod notify;
 mod runtime;
 mod state;
+mod systemd;
 mod time;
 
 use std::process::ExitCode;

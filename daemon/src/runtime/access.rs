@@ -2,7 +2,7 @@
 //! credential for a scan, a git remote for a push, a signing key for a commit.
 //!
 //! Secrets are read at every use, not at load: a secret file rewritten by a timer or a
-//! CronJob (the refreshed-secret mode) is picked up by the next scan with no restart.
+//! `CronJob` (the refreshed-secret mode) is picked up by the next scan with no restart.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -173,9 +173,9 @@ mod tests {
     #[test]
     fn jitter_stays_within_five_percent() {
         for _ in 0..100 {
-            let d = jittered(Duration::from_secs(60));
+            let d = jittered(Duration::from_mins(1));
             assert!(
-                d >= Duration::from_secs(60) && d < Duration::from_secs(63),
+                d >= Duration::from_mins(1) && d < Duration::from_secs(63),
                 "{d:?}"
             );
         }

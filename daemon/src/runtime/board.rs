@@ -78,7 +78,7 @@ impl Board {
         let changed = channel(&self.latest, policy, || None).send_if_modified(|current| {
             let changed = *current != latest;
             if changed {
-                current.clone_from(&latest);
+                *current = latest;
             }
             changed
         });
@@ -142,7 +142,7 @@ mod tests {
     fn a_changed_latest_image_wakes_its_namespace_only() {
         let board = Board::default();
         let mut ours = board.namespace_changes("flux-system");
-        let mut theirs = board.namespace_changes("apps");
+        let theirs = board.namespace_changes("apps");
         board.publish_latest(&key("app"), Some(image("1.0.0")));
         assert!(ours.has_changed().unwrap());
         assert!(!theirs.has_changed().unwrap());

@@ -25,8 +25,8 @@ use tracing::{error, info, warn};
 use crate::config::{self, Config, Objects};
 use crate::http::{self, Health, HttpState};
 use crate::metrics::Metrics;
-use crate::notify::Notifier;
 use crate::state::Store;
+use crate::systemd::Notifier;
 use board::Board;
 use supervisor::Supervisor;
 
@@ -71,7 +71,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         state_dir: config.state_dir.clone(),
     });
     let mut supervisor = Supervisor::new(Arc::clone(&shared));
-    supervisor.apply(load(&config, &metrics));
+    supervisor.apply(load(&config, &metrics, &notifier));
     health.send_replace(Health::Ready);
 
     let (stop, stopped) = watch::channel(false);
@@ -94,8 +94,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let watchdog = notifier.watchdog_interval().map(|i| i / 2);
-    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+    let watchdog = notifier.watchdog_interval();
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_hours(1)));
 
     info!(
         http = %config.http_listen,
@@ -136,13 +136,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 fn reload(config: &Config, metrics: &Metrics, notifier: &Notifier, supervisor: &mut Supervisor) {
     notifier.reloading();
-    supervisor.apply(load(config, metrics));
+    supervisor.apply(load(config, metrics, notifier));
     notifier.ready();
 }
 
 /// Loads every object, logging each problem with its file and line. Invalid objects are left
 /// out; the others run.
-fn load(config: &Config, metrics: &Metrics) -> config::Loaded {
+fn load(config: &Config, metrics: &Metrics, notifier: &Notifier) -> config::Loaded {
     let loaded = config::load_objects(config);
     for diagnostic in &loaded.diagnostics {
         if diagnostic.is_error() {
@@ -172,6 +172,13 @@ fn load(config: &Config, metrics: &Metrics) -> config::Loaded {
         warnings,
         "objects loaded"
     );
+    // `systemctl status imagebump` shows this line.
+    notifier.status(&format!(
+        "{} repositories, {} policies, {} automations; {errors} errors in the objects",
+        objects.image_repositories.len(),
+        objects.image_policies.len(),
+        objects.automations.len()
+    ));
     loaded
 }
 

@@ -5,6 +5,7 @@
 //! A changed result wakes the automations of the namespace. That is also how a revert works:
 //! a narrower range selects an older tag, which is published like any other change.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use crate::state::{ImageRefRecord, PolicyRecord};
 use crate::time;
 
 /// Flux re-resolves digests every 10 minutes under `Always` when no interval is given.
-const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_secs(600);
+const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_mins(10);
 
 /// Runs until the inbox closes.
 pub async fn run(ctx: Ctx<ImagePolicy>) {
@@ -144,10 +145,10 @@ pub fn resolved_message(latest: &ImageRefRecord, previous: Option<&ImageRefRecor
         latest.name, latest.tag
     );
     if !latest.digest.is_empty() {
-        message.push_str(&format!(" with digest {}", latest.digest));
+        let _ = write!(message, " with digest {}", latest.digest);
     }
     if let Some(previous) = previous.filter(|p| *p != latest) {
-        message.push_str(&format!(" (previously {})", full(previous)));
+        let _ = write!(message, " (previously {})", full(previous));
     }
     message
 }

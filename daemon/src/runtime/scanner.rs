@@ -58,7 +58,7 @@ fn after(ctx: &Ctx<ImageRepository>, ok: bool, backoff: &mut Backoff) -> Instant
         backoff.reset();
         Instant::now() + jittered(interval)
     } else {
-        Instant::now() + backoff.next(interval.min(Duration::from_secs(300)))
+        Instant::now() + backoff.next(interval.min(Duration::from_mins(5)))
     }
 }
 
@@ -119,7 +119,7 @@ async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
         Ok(set) => {
             let count = set.len();
             record.tags = set.tags().to_vec();
-            record.revision = set.revision().to_owned();
+            set.revision().clone_into(&mut record.revision);
             record.canonical_image_name = ctx.object.image.canonical_name();
             record.observed_exclusion_list = ctx.object.exclusions.patterns().map(str::to_owned).collect();
             record.scan_time = record.last_attempt;

@@ -167,10 +167,10 @@ impl Supervisor {
                 self.shared
                     .metrics
                     .forget(object_kind(kind), &key.namespace, &key.name);
-                if !loaded.declared.contains(&(object_kind(kind), key.clone())) {
-                    if let Err(e) = self.shared.store.remove(kind_name(kind), &key.to_string()) {
-                        warn!(error = %e, "cannot forget the state of a deleted object");
-                    }
+                if !loaded.declared.contains(&(object_kind(kind), key.clone()))
+                    && let Err(e) = self.shared.store.remove(kind_name(kind), &key.to_string())
+                {
+                    warn!(error = %e, "cannot forget the state of a deleted object");
                 }
             }
         }
@@ -302,19 +302,19 @@ impl Supervisor {
                 kind,
                 namespace,
                 name,
-            } => self.set_suspended(kind, NamespacedName { namespace, name }, true),
+            } => self.set_suspended(kind, &NamespacedName { namespace, name }, true),
             Request::Resume {
                 kind,
                 namespace,
                 name,
-            } => self.set_suspended(kind, NamespacedName { namespace, name }, false),
+            } => self.set_suspended(kind, &NamespacedName { namespace, name }, false),
         };
         let _ = reply.send(response);
     }
 
-    fn set_suspended(&mut self, kind: Kind, key: NamespacedName, suspend: bool) -> Response {
+    fn set_suspended(&mut self, kind: Kind, key: &NamespacedName, suspend: bool) -> Response {
         let Some(actor) = self.actors.get(&(kind, key.clone())) else {
-            return not_found(kind, &key);
+            return not_found(kind, key);
         };
         if !suspend && actor.spec_suspend {
             return Response::Failed {

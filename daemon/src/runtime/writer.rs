@@ -6,6 +6,7 @@
 //! per remote and push branch, whichever automations share them.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,8 +55,8 @@ pub async fn run(ctx: Ctx<Plan>) {
             () = tokio::time::sleep_until(next.into()), if !is_suspended => {
                 next = after(&ctx, run_once(&ctx).await.is_ok(), &mut backoff);
             }
-            changed = changes.changed(), if !is_suspended => {
-                if changed.is_err() {
+            policy_change = changes.changed(), if !is_suspended => {
+                if policy_change.is_err() {
                     return;
                 }
                 tokio::time::sleep(SETTLE).await;
@@ -75,8 +76,8 @@ pub async fn run(ctx: Ctx<Plan>) {
                     let _ = reply.send(result);
                 }
             },
-            changed = suspended.changed() => {
-                if changed.is_err() {
+            suspend_change = suspended.changed() => {
+                if suspend_change.is_err() {
                     return;
                 }
                 if !*suspended.borrow() {
@@ -93,7 +94,7 @@ fn after(ctx: &Ctx<Plan>, ok: bool, backoff: &mut Backoff) -> Instant {
         backoff.reset();
         Instant::now() + jittered(interval)
     } else {
-        Instant::now() + backoff.next(interval.min(Duration::from_secs(300)))
+        Instant::now() + backoff.next(interval.min(Duration::from_mins(5)))
     }
 }
 
@@ -211,7 +212,7 @@ fn describe(outcome: &Outcome, plan: &Plan) -> (String, String) {
             let short: String = commit.chars().take(7).collect();
             let mut status = format!("pushed commit '{short}' to branch '{branch}'");
             if let Some(refspec) = &plan.automation.push_refspec {
-                status.push_str(&format!(" and refspecs '{refspec}'"));
+                let _ = write!(status, " and refspecs '{refspec}'");
             }
             let event = if message.is_empty() {
                 status.clone()
