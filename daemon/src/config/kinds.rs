@@ -39,6 +39,8 @@ pub struct ImageRepositorySpec {
     pub insecure: bool,
     /// `suspend`.
     pub suspend: bool,
+    /// `accessFrom.namespaceSelectors[].matchLabels`; `None` without `accessFrom`.
+    pub access_from: Option<Vec<BTreeMap<String, String>>>,
 }
 
 /// `ImagePolicy.spec`.
@@ -253,6 +255,14 @@ pub fn image_repository(r: &mut Reader<'_>, root: &Node) -> Option<ImageReposito
         provider: r.string(&s, "provider"),
         insecure: r.bool(&s, "insecure"),
         suspend: r.bool(&s, "suspend"),
+        access_from: r
+            .child(&s, "accessFrom", Some(&["namespaceSelectors"]))
+            .map(|access| {
+                r.mappings(&access, "namespaceSelectors", Some(&["matchLabels"]))
+                    .iter()
+                    .map(|selector| r.string_map(selector, "matchLabels"))
+                    .collect()
+            }),
     })
 }
 

@@ -201,6 +201,13 @@ pub fn load_objects(config: &Config) -> Loaded {
                 _ => None,
             })
             .collect(),
+        access_from: raw_objects
+            .iter()
+            .filter_map(|o| match &o.spec {
+                resolved::RawSpec::ImageRepository(s) => Some((name_of(&o.header), s.access_from.clone())),
+                _ => None,
+            })
+            .collect(),
         secrets_dir: config.secrets_dir.as_deref(),
     };
     for o in &raw_objects {

@@ -228,6 +228,8 @@ pub struct World<'a> {
     pub known: BTreeSet<(Kind, NamespacedName)>,
     /// Each `GitRepository`'s `spec.ref`, for push-branch inference.
     pub git_refs: BTreeMap<NamespacedName, Option<GitRef>>,
+    /// Each `ImageRepository`'s `spec.accessFrom` selectors, for cross-namespace policies.
+    pub access_from: BTreeMap<NamespacedName, Option<Vec<BTreeMap<String, String>>>>,
     /// `secrets_dir`, if configured.
     pub secrets_dir: Option<&'a Path>,
 }
@@ -235,6 +237,25 @@ pub struct World<'a> {
 impl World<'_> {
     fn has(&self, kind: Kind, key: &NamespacedName) -> bool {
         self.known.contains(&(kind, key.clone()))
+    }
+
+    /// Flux's ACL for a policy in `namespace` using `repository`: the same namespace always;
+    /// another only when one of the repository's `accessFrom.namespaceSelectors` matches the
+    /// namespace's labels. Without Kubernetes the one label a namespace has is the one
+    /// Kubernetes sets on every namespace, `kubernetes.io/metadata.name`; an empty selector
+    /// matches every namespace.
+    fn allows_access(&self, repository: &NamespacedName, namespace: &str) -> bool {
+        if repository.namespace == namespace {
+            return true;
+        }
+        let Some(Some(selectors)) = self.access_from.get(repository) else {
+            return false;
+        };
+        selectors.iter().any(|labels| {
+            labels
+                .iter()
+                .all(|(key, value)| key == "kubernetes.io/metadata.name" && value == namespace)
+        })
     }
 
     fn has_secret(&self, key: &NamespacedName) -> bool {
@@ -511,7 +532,21 @@ fn image_policy(
         Kind::ImageRepository,
         &ns,
         s.image_repository_ref.as_ref(),
-    );
+    )
+    .filter(|repository| {
+        let allowed = world.allows_access(repository, &ns);
+        if !allowed && let Some(reference) = &s.image_repository_ref {
+            r.error(
+                reference.name.mark,
+                format!(
+                    "spec.imageRepositoryRef: ImageRepository {repository} does not allow access from \
+                     namespace {ns:?}; list it in the repository's spec.accessFrom.namespaceSelectors \
+                     (matchLabels: {{kubernetes.io/metadata.name: {ns}}})"
+                ),
+            );
+        }
+        allowed
+    });
     let order = |o: &Option<Spanned<String>>| {
         o.as_ref().map(|o| raw::OrderPolicy {
             order: o.value.clone(),

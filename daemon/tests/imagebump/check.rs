@@ -340,3 +340,49 @@ fn config_file_mistakes_name_the_key() {
         run.stdout
     );
 }
+
+/// A repository in `infra` used by policies in `apps` and `flux-system`: Flux's ACL.
+fn cross_namespace(access_from: &str) -> String {
+    format!(
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: shared\n  namespace: infra\n\
+         spec:\n  image: ghcr.io/org/app\n  interval: 1m\n{access_from}---\n\
+         apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: app\n  namespace: apps\n\
+         spec:\n  imageRepositoryRef:\n    name: shared\n    namespace: infra\n  policy:\n    semver:\n      range: 1.x\n"
+    )
+}
+
+#[test]
+fn cross_namespace_policies_need_the_repositorys_access_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let cases = [
+        ("", 2),
+        (
+            "  accessFrom:\n    namespaceSelectors:\n      - matchLabels:\n          kubernetes.io/metadata.name: other\n",
+            2,
+        ),
+        (
+            "  accessFrom:\n    namespaceSelectors:\n      - matchLabels:\n          kubernetes.io/metadata.name: apps\n",
+            0,
+        ),
+        (
+            "  accessFrom:\n    namespaceSelectors:\n      - matchLabels: {}\n",
+            0,
+        ),
+    ];
+    for (access_from, code) in cases {
+        write(dir.path(), "objects/shared.yaml", &cross_namespace(access_from));
+        let run = check(&config);
+        assert_eq!(run.code, code, "{access_from}\n{}", run.stdout);
+        if code != 0 {
+            assert!(
+                run.stdout.contains(
+                    ":11: ImagePolicy apps/app: spec.imageRepositoryRef: ImageRepository \
+                     infra/shared does not allow access from namespace \"apps\""
+                ),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+}
