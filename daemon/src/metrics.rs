@@ -344,7 +344,6 @@ impl Metrics {
     }
 
     /// A commit was pushed `elapsed` after the webhook that triggered it was accepted.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the webhook receivers use it"))]
     pub fn webhook_to_commit(&self, elapsed: Duration) {
         self.webhook_to_commit.observe(elapsed.as_secs_f64());
     }

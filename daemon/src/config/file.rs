@@ -30,6 +30,10 @@ pub const DEFAULT_NAMESPACE: &str = "flux-system";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9292";
 /// The control socket by default.
 pub const DEFAULT_SOCKET: &str = "/run/imagebump/control.sock";
+/// The largest webhook body accepted by default (Flux's receivers read at most this much too).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// Where Google publishes the keys that sign its OIDC ID tokens (`gcr` receivers).
+pub const DEFAULT_GOOGLE_JWKS: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 /// The loaded config, every path made absolute or relative to the working directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +52,17 @@ pub struct Config {
     pub http_listen: SocketAddr,
     /// `[control] socket`.
     pub control_socket: PathBuf,
+    /// `[webhooks]`.
+    pub webhooks: Webhooks,
+}
+
+/// `[webhooks]`: settings of the receivers under `/hook/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhooks {
+    /// `max_body_bytes`: larger requests get 413.
+    pub max_body_bytes: usize,
+    /// `google_jwks_url`: the keys `gcr` receivers check ID tokens against.
+    pub google_jwks_url: url::Url,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +78,17 @@ struct RawConfig {
     http: Option<RawHttp>,
     #[serde(default)]
     control: Option<RawControl>,
+    #[serde(default)]
+    webhooks: Option<RawWebhooks>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhooks {
+    #[serde(default)]
+    max_body_bytes: Option<Spanned<usize>>,
+    #[serde(default)]
+    google_jwks_url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +189,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         .as_ref()
         .and_then(|c| c.socket.as_ref())
         .map_or_else(|| PathBuf::from(DEFAULT_SOCKET), |s| resolve(s.get_ref()));
+    let webhooks = webhooks(path, text, raw.webhooks.as_ref(), &mut problems);
     match http_listen {
         Some(http_listen) if problems.is_empty() => Ok(Config {
             path: path.to_path_buf(),
@@ -176,8 +203,43 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             default_namespace,
             http_listen,
             control_socket,
+            webhooks,
         }),
         _ => Err(problems),
+    }
+}
+
+fn webhooks(path: &Path, text: &str, raw: Option<&RawWebhooks>, problems: &mut Vec<Diagnostic>) -> Webhooks {
+    let max_body_bytes = raw
+        .and_then(|w| w.max_body_bytes.as_ref())
+        .map_or(DEFAULT_MAX_BODY, |m| *m.get_ref());
+    if let Some(m) = raw.and_then(|w| w.max_body_bytes.as_ref())
+        && *m.get_ref() == 0
+    {
+        problems.push(Diagnostic::error(
+            path,
+            Some(mark_at(text, m.span().start)),
+            "webhooks.max_body_bytes must be more than 0",
+        ));
+    }
+    let default_jwks = || url::Url::parse(DEFAULT_GOOGLE_JWKS).expect("the default JWKS URL is valid");
+    let google_jwks_url = match raw.and_then(|w| w.google_jwks_url.as_ref()) {
+        None => default_jwks(),
+        Some(u) => url::Url::parse(u.get_ref())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .unwrap_or_else(|| {
+                problems.push(Diagnostic::error(
+                    path,
+                    Some(mark_at(text, u.span().start)),
+                    format!("webhooks.google_jwks_url {:?} is not an http(s) URL", u.get_ref()),
+                ));
+                default_jwks()
+            }),
+    };
+    Webhooks {
+        max_body_bytes,
+        google_jwks_url,
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use imagebump_writer::result::LatestImage;
 use tokio::sync::watch;
@@ -32,6 +33,8 @@ pub struct Board {
     latest: Mutex<HashMap<NamespacedName, watch::Sender<Option<LatestImage>>>>,
     namespaces: Mutex<HashMap<String, watch::Sender<u64>>>,
     git: Mutex<HashMap<(String, String), GitLock>>,
+    scans: Mutex<HashMap<NamespacedName, watch::Sender<u64>>>,
+    webhooks: Mutex<HashMap<String, Instant>>,
 }
 
 /// The channel under `key`, created empty on first use.
@@ -96,6 +99,31 @@ impl Board {
     pub fn git_lock(&self, url: &str, branch: &str) -> GitLock {
         let mut map = self.git.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(map.entry((url.to_owned(), branch.to_owned())).or_default())
+    }
+
+    /// Scan requests for a repository (webhooks). Requests made while a scan runs collapse
+    /// into one: at most one scan in flight and one queued.
+    pub fn scan_requests(&self, repository: &NamespacedName) -> watch::Receiver<u64> {
+        channel(&self.scans, repository, || 0).subscribe()
+    }
+
+    /// Ask a repository's scanner to scan now.
+    pub fn request_scan(&self, repository: &NamespacedName) {
+        channel(&self.scans, repository, || 0).send_modify(|n| *n += 1);
+    }
+
+    /// Remember when a webhook asked for scans in `namespace`, for the webhook-to-commit
+    /// metric; the earliest pending time is kept.
+    pub fn note_webhook(&self, namespace: &str, at: Instant) {
+        let mut map = self.webhooks.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(namespace.to_owned()).or_insert(at);
+    }
+
+    /// The pending webhook time of `namespace`, once: a push from that namespace's writer
+    /// answers it.
+    pub fn take_webhook(&self, namespace: &str) -> Option<Instant> {
+        let mut map = self.webhooks.lock().unwrap_or_else(PoisonError::into_inner);
+        map.remove(namespace)
     }
 
     /// Forget a deleted policy's result so no writer uses it any more.

@@ -25,6 +25,8 @@ use tracing::{error, info, warn};
 use crate::config::{self, Config, Objects};
 use crate::http::{self, Health, HttpState};
 use crate::metrics::Metrics;
+use crate::receiver::server::{HookState, Hooks};
+use crate::receiver::{self, GoogleVerifier};
 use crate::state::Store;
 use crate::systemd::Notifier;
 use board::Board;
@@ -52,6 +54,8 @@ pub struct Shared {
     pub secrets_dir: Option<PathBuf>,
     /// `state_dir` (the git clone cache lives under it).
     pub state_dir: PathBuf,
+    /// The webhook receivers of the last (re)load, by path digest.
+    pub hooks: watch::Sender<Arc<Hooks>>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -69,16 +73,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         objects: watch::Sender::new(Arc::new(Objects::default())),
         secrets_dir: config.secrets_dir.clone(),
         state_dir: config.state_dir.clone(),
+        hooks: watch::Sender::new(Arc::new(Hooks::new())),
     });
     let mut supervisor = Supervisor::new(Arc::clone(&shared));
     supervisor.apply(load(&config, &metrics, &notifier));
     health.send_replace(Health::Ready);
 
     let (stop, stopped) = watch::channel(false);
+    let hooks = receiver::server::routes(
+        HookState {
+            hooks: shared.hooks.subscribe(),
+            shared: Arc::clone(&shared),
+            google: Arc::new(GoogleVerifier::new(config.webhooks.google_jwks_url.clone())),
+        },
+        config.webhooks.max_body_bytes,
+    );
     let router = http::router(HttpState {
         metrics: Arc::clone(&metrics),
         health: health_rx,
-    });
+    })
+    .merge(hooks);
     let mut http_stop = stopped.clone();
     let http_task = tokio::spawn(http::serve(http_listener, router, async move {
         let _ = http_stop.wait_for(|s| *s).await;
@@ -182,8 +196,8 @@ fn load(config: &Config, metrics: &Metrics, notifier: &Notifier) -> config::Load
     loaded
 }
 
-/// Watches the object files and directories (and `secrets_dir`, so a rotated secret is
-/// logged); every event asks for a reload. `None` (logged) when watching is impossible; SIGHUP
+/// Watches the object files and directories and `secrets_dir` (a rotated webhook token
+/// changes a receiver's path); every event asks for a reload. `None` (logged) when watching is impossible; SIGHUP
 /// still works then.
 fn watch_objects(config: &Config, reload: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher as _};
@@ -200,7 +214,8 @@ fn watch_objects(config: &Config, reload: mpsc::Sender<()>) -> Option<notify::Re
             return None;
         }
     };
-    for (path, _) in &config.objects {
+    let secrets = config.secrets_dir.iter().filter(|d| d.is_dir());
+    for path in config.objects.iter().map(|(p, _)| p).chain(secrets) {
         if let Err(e) = watcher.watch(path, RecursiveMode::Recursive) {
             warn!(path = %path.display(), error = %e, "cannot watch; reload with SIGHUP");
         }

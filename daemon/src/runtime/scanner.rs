@@ -17,12 +17,20 @@ use crate::time;
 pub async fn run(ctx: Ctx<ImageRepository>) {
     let mut inbox = ctx.inbox.lock().await;
     let mut suspended = ctx.suspended.clone();
+    let mut requests = ctx.shared.board.scan_requests(&ctx.key);
     let mut next = resume_point(&ctx);
     let mut backoff = Backoff::default();
     loop {
         let is_suspended = *suspended.borrow_and_update();
         tokio::select! {
             () = tokio::time::sleep_until(next.into()), if !is_suspended => {
+                next = after(&ctx, scan(&ctx).await.is_ok(), &mut backoff);
+            }
+            requested = requests.changed(), if !is_suspended => {
+                if requested.is_err() {
+                    return;
+                }
+                requests.borrow_and_update();
                 next = after(&ctx, scan(&ctx).await.is_ok(), &mut backoff);
             }
             command = inbox.recv() => match command {

@@ -9,8 +9,8 @@ use sha2::{Digest as _, Sha256};
 use super::Shared;
 use super::access::Secrets;
 use super::policy::resolved_message;
-use super::supervisor::kind_name;
 use crate::config::resolved::{NamespacedName, Objects, Receiver};
+use crate::receiver::server::receiver_secret;
 use crate::control::protocol::{Kind, ObjectStatus, Ready, Response, Selector};
 use crate::state::ImageRefRecord;
 use crate::time::rfc3339;
@@ -162,14 +162,19 @@ fn automation(shared: &Shared, key: &NamespacedName) -> ObjectStatus {
     status
 }
 
-/// Flux's receiver URL path: `/hook/` + hex sha256 of token, name and namespace.
+/// Flux's receiver URL path: `/hook/` + [`hook_digest`].
 pub fn hook_path(token: &str, receiver: &NamespacedName) -> String {
+    format!("/hook/{}", hook_digest(token, receiver))
+}
+
+/// Hex sha256 of token, name and namespace, as Flux's notification-controller computes it.
+pub fn hook_digest(token: &str, receiver: &NamespacedName) -> String {
     let digest = Sha256::new()
         .chain_update(token.as_bytes())
         .chain_update(receiver.name.as_bytes())
         .chain_update(receiver.namespace.as_bytes())
         .finalize();
-    format!("/hook/{}", hex::encode(digest))
+    hex::encode(digest)
 }
 
 fn receiver(shared: &Shared, objects: &Objects, key: &NamespacedName) -> ObjectStatus {
@@ -182,15 +187,9 @@ fn receiver(shared: &Shared, objects: &Objects, key: &NamespacedName) -> ObjectS
         objects: &objects.secrets,
         dir: shared.secrets_dir.as_deref(),
     };
-    let token = secrets
-        .get(&object.secret_ref)
-        .map_err(|e| e.to_string())
-        .and_then(|s| s.get("token").map_err(|e| format!("{e:#}")))
-        .and_then(|t| t.ok_or_else(|| format!("Secret {} has no `token` key", object.secret_ref)))
-        .and_then(|t| String::from_utf8(t).map_err(|_| "the token is not UTF-8".to_owned()));
-    match token {
-        Ok(token) => {
-            let path = hook_path(token.trim_end_matches(['\r', '\n']), key);
+    match receiver_secret(secrets, &object.secret_ref) {
+        Ok(secret) => {
+            let path = hook_path(&String::from_utf8_lossy(&secret.token), key);
             status.ready = Ready::True;
             status.message = format!("Receiver initialized for path: {path}");
             status.status = json!({ "webhookPath": path });
@@ -203,7 +202,6 @@ fn receiver(shared: &Shared, objects: &Objects, key: &NamespacedName) -> ObjectS
     if let Ok(Some(record)) = shared.store.receiver(&key.to_string()) {
         status.last_time = record.last_event_time.map(rfc3339);
     }
-    let _ = kind_name(Kind::Receiver);
     status
 }
 

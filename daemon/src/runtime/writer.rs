@@ -147,6 +147,9 @@ async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
             record.last_push_time = record.last_run_time;
             record.last_push_branch = Some(branch.clone());
             record.observed_source_revision = Some(format!("{branch}@sha1:{commit}"));
+            if let Some(webhook) = shared.board.take_webhook(&ctx.key.namespace) {
+                shared.metrics.webhook_to_commit(webhook.elapsed());
+            }
             RunOutcome::Pushed { attempts: *attempts }
         }
         Err((kind, _)) => {
