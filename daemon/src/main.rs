@@ -9,6 +9,7 @@ mod config;
 mod control;
 mod http;
 mod metrics;
+mod receiver;
 mod runtime;
 mod state;
 mod systemd;
