@@ -333,7 +333,6 @@ impl Metrics {
 
     /// A webhook request reached `receiver` (its `namespace/name`) of `webhook_type`; `outcome`
     /// is a short fixed word (`accepted`, `unauthorized`, `bad_request`, ...).
-    #[cfg_attr(not(test), expect(dead_code, reason = "the webhook receivers use it"))]
     pub fn webhook_request(&self, receiver: &str, webhook_type: &str, outcome: &str) {
         let labels = WebhookLabels {
             receiver: receiver.to_owned(),

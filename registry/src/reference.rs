@@ -117,6 +117,13 @@ impl ImageRef {
         } else {
             registry
         };
+        // go-containerregistry adds `library/` to single-element Docker Hub names however the
+        // host is spelled: `docker.io/alpine` is `index.docker.io/library/alpine`.
+        let repository = if registry == DOCKER_HUB && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
         Ok(ImageRef { registry, repository })
     }
 
@@ -252,6 +259,8 @@ mod tests {
                 "index.docker.io/stefanprodan/podinfo",
             ),
             ("docker.io/library/alpine", "index.docker.io/library/alpine"),
+            ("docker.io/alpine", "index.docker.io/library/alpine"),
+            ("index.docker.io/alpine", "index.docker.io/library/alpine"),
             ("index.docker.io/fluxcd/flux", "index.docker.io/fluxcd/flux"),
             ("ghcr.io/stefanprodan/podinfo", "ghcr.io/stefanprodan/podinfo"),
             ("example.com:9999/foo/bar", "example.com:9999/foo/bar"),

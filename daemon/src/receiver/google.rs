@@ -7,8 +7,6 @@
 //! keys) triggers at most one extra refetch a minute, so forged `kid`s cannot make us hammer
 //! Google.
 
-#![allow(dead_code, reason = "wired into the daemon by the runtime change")]
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -5,8 +5,6 @@
 //! `BadRequest` naming the field. Repository names are normalised with `ImageRef::parse`, the
 //! parser `ImageRepository.spec.image` goes through, so `matches` can compare canonical names.
 
-#![allow(dead_code, reason = "wired into the daemon by the runtime change")]
-
 use base64::Engine as _;
 use imagebump_registry::ImageRef;
 use serde::Deserialize;

@@ -70,9 +70,9 @@ pub fn routes(state: HookState, max_body: usize) -> Router {
 pub fn build(objects: &Objects, secrets: Secrets<'_>) -> Hooks {
     let mut hooks = Hooks::new();
     for (key, receiver) in &objects.receivers {
-        let kind = match receiver.webhook_type.parse::<WebhookType>() {
-            Ok(kind) => kind,
-            Err(_) => continue,
+        // `check` reports unknown types; such a receiver has no path.
+        let Ok(kind) = receiver.webhook_type.parse::<WebhookType>() else {
+            continue;
         };
         let secret = match receiver_secret(secrets, &receiver.secret_ref) {
             Ok(secret) => secret,
@@ -137,7 +137,12 @@ pub fn receiver_secret(secrets: Secrets<'_>, key: &NamespacedName) -> Result<Rec
     })
 }
 
-async fn handle(State(state): State<HookState>, Path(digest): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn handle(
+    State(state): State<HookState>,
+    Path(digest): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let received = Instant::now();
     let hook = state.hooks.borrow().get(&digest).cloned();
     let Some(hook) = hook else {
@@ -146,7 +151,9 @@ async fn handle(State(state): State<HookState>, Path(digest): Path<String>, head
         return StatusCode::NOT_FOUND;
     };
     let span = tracing::info_span!("receiver", kind = "Receiver", namespace = %hook.key.namespace, name = %hook.key.name);
-    let (status, outcome) = respond(&state, &hook, &headers, &body, received).instrument(span).await;
+    let (status, outcome) = respond(&state, &hook, &headers, &body, received)
+        .instrument(span)
+        .await;
     state
         .shared
         .metrics
@@ -155,18 +162,35 @@ async fn handle(State(state): State<HookState>, Path(digest): Path<String>, head
 }
 
 /// The answer to a request for `hook`, and the metric's outcome label.
-async fn respond(state: &HookState, hook: &Hook, headers: &HeaderMap, body: &[u8], received: Instant) -> (StatusCode, &'static str) {
+async fn respond(
+    state: &HookState,
+    hook: &Hook,
+    headers: &HeaderMap,
+    body: &[u8],
+    received: Instant,
+) -> (StatusCode, &'static str) {
     if hook.suspended {
         return (StatusCode::SERVICE_UNAVAILABLE, "suspended");
     }
-    let images = match verify(hook.kind, &hook.secret, &hook.events, headers, body, &state.google).await {
-        Err(Rejection::Unauthorized(reason)) => {
-            warn!(%reason, "webhook refused (401)");
-            return (StatusCode::UNAUTHORIZED, "unauthorized");
-        }
-        Err(Rejection::BadRequest(reason)) => {
-            warn!(%reason, "webhook refused (400)");
-            return (StatusCode::BAD_REQUEST, "bad_request");
+    let images = match verify(
+        hook.kind,
+        &hook.secret,
+        &hook.events,
+        headers,
+        body,
+        &state.google,
+    )
+    .await
+    {
+        Err(rejection) => {
+            let (outcome, reason) = match &rejection {
+                Rejection::Unauthorized(reason) => ("unauthorized", reason),
+                Rejection::BadRequest(reason) => ("bad_request", reason),
+                Rejection::Unavailable(reason) => ("unavailable", reason),
+            };
+            let status = rejection.status();
+            warn!(%reason, status = status.as_u16(), "webhook refused");
+            return (status, outcome);
         }
         Ok(Verdict::Ignore(reason)) => {
             info!(%reason, "webhook ignored");

@@ -5,8 +5,6 @@
 //! content nor the length of a token leaks through timing. No secret value ever reaches a
 //! `Rejection`, a log line or `Debug` output.
 
-#![allow(dead_code, reason = "wired into the daemon by the runtime change")]
-
 use std::fmt;
 use std::str::FromStr;
 

@@ -10,8 +10,8 @@ use super::Shared;
 use super::access::Secrets;
 use super::policy::resolved_message;
 use crate::config::resolved::{NamespacedName, Objects, Receiver};
-use crate::receiver::server::receiver_secret;
 use crate::control::protocol::{Kind, ObjectStatus, Ready, Response, Selector};
+use crate::receiver::server::receiver_secret;
 use crate::state::ImageRefRecord;
 use crate::time::rfc3339;
 

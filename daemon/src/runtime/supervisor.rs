@@ -156,7 +156,9 @@ impl Supervisor {
             objects: &objects.secrets,
             dir: self.shared.secrets_dir.as_deref(),
         };
-        self.shared.hooks.send_replace(Arc::new(crate::receiver::server::build(&objects, secrets)));
+        self.shared
+            .hooks
+            .send_replace(Arc::new(crate::receiver::server::build(&objects, secrets)));
         let gone: Vec<_> = self
             .actors
             .keys()

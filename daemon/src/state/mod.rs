@@ -152,7 +152,6 @@ impl Store {
     }
 
     /// Replaces the counters of `key`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the webhook receivers use it"))]
     pub fn put_receiver(&self, key: &str, record: &ReceiverRecord) -> Result<(), StateError> {
         self.put(RECEIVERS, key, record)
     }

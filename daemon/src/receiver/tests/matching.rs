@@ -3,7 +3,8 @@
 use imagebump_registry::ImageRef;
 
 use super::{check, headers, image, sample};
-use crate::receiver::{PushedImage, Verdict, WebhookType, matches};
+use crate::receiver::payload::PushedImage;
+use crate::receiver::{Verdict, WebhookType, matches};
 
 fn path_only(path: &str) -> PushedImage {
     PushedImage {

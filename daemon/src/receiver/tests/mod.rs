@@ -12,7 +12,8 @@ use std::path::Path;
 use aws_lc_rs::hmac;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{GoogleVerifier, PushedImage, ReceiverSecret, Rejection, Verdict, WebhookType, verify};
+use super::payload::PushedImage;
+use super::{GoogleVerifier, ReceiverSecret, Rejection, Verdict, WebhookType, verify};
 
 pub(super) const TOKEN: &str = "s3cr3t-t0ken-do-not-log";
 

@@ -7,7 +7,8 @@ use super::{
     TOKEN, accepted, assert_bad_request, assert_ignored, assert_unauthorized, check, headers, hmac_hex,
     image, sample,
 };
-use crate::receiver::{PushedImage, Verdict, WebhookType};
+use crate::receiver::payload::PushedImage;
+use crate::receiver::{Verdict, WebhookType};
 
 // Flux receivers: https://fluxcd.io/flux/components/notification/receivers/
 
