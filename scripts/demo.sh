@@ -113,6 +113,30 @@ YAML
     --commit-template="{{range .Updated.Images}}{{println .}}{{end}}" \
     --export >"$WORK/etc/objects/flux-system-automation.yaml"
 cat "$WORK/etc/objects/podinfo-policy.yaml"
+# A webhook receiver as in the seed's "Trigger image updates with webhooks" (type generic-hmac,
+# so the demo can sign its own request; a dockerhub receiver works the same from Docker Hub).
+cat >"$WORK/etc/objects/webhook-receiver.yaml" <<YAML
+apiVersion: notification.toolkit.fluxcd.io/v1beta1
+kind: Receiver
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  type: generic-hmac
+  secretRef:
+    name: webhook-token
+  resources:
+    - kind: ImageRepository
+      name: podinfo
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: webhook-token
+  namespace: flux-system
+stringData:
+  token: demo-token
+YAML
 "$IMAGEBUMP" check
 
 step "starting imagebump daemon (log: $WORK/daemon.log)"
@@ -143,6 +167,23 @@ python3 "$ROOT/scripts/push-tags.py" "$REGISTRY" stefanprodan/podinfo 5.0.4
 wait_for_commit 5.0.4
 step "and the next commit"
 git --git-dir="$WORK/remote.git" log -1 -p --format='commit %H%nAuthor: %an <%ae>%n%n%B' main
+step "another release: pushing 5.0.5 and calling the receiver's webhook"
+python3 "$ROOT/scripts/push-tags.py" "$REGISTRY" stefanprodan/podinfo 5.0.5
+"$IMAGEBUMP" get receivers
+HOOK_PATH=$("$IMAGEBUMP" get receivers -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["status"]["webhookPath"])')
+BODY='{"tag": "5.0.5"}'
+SIGNATURE=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac demo-token -r | cut -d' ' -f1)
+python3 - "http://127.0.0.1:$HTTP_PORT$HOOK_PATH" "$BODY" "sha256=$SIGNATURE" <<'PY'
+import sys, time, urllib.request
+url, body, signature = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+request = urllib.request.Request(url, data=body, method="POST", headers={"X-Signature": signature})
+started = time.monotonic()
+with urllib.request.urlopen(request) as response:
+    print(f"POST {url.split('/hook/')[0]}/hook/… -> {response.status}")
+PY
+wait_for_commit 5.0.5
+git --git-dir="$WORK/remote.git" log -1 --format='commit %h: %s' main
+
 step "history of main"
 git --git-dir="$WORK/remote.git" log --oneline main
 step "done; cleaning up $WORK"
