@@ -3,6 +3,8 @@
 mod check;
 mod control;
 mod create;
+mod daemon;
+mod daemon_support;
 mod policy_select;
 mod scan;
 mod support;
