@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod control;
 mod http;
+mod logging;
 mod metrics;
 mod receiver;
 mod runtime;

@@ -36,6 +36,17 @@ pub fn rfc3339(unix_millis: i64) -> String {
     )
 }
 
+/// `2026-11-23T14:03:32.250Z`: [`rfc3339`] with milliseconds, for log lines.
+#[must_use]
+pub fn rfc3339_millis(unix_millis: i64) -> String {
+    let seconds = rfc3339(unix_millis);
+    format!(
+        "{}.{:03}Z",
+        &seconds[..seconds.len() - 1],
+        unix_millis.rem_euclid(1000)
+    )
+}
+
 /// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;

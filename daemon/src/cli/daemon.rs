@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 use super::Outcome;
 use crate::config;
+use crate::logging::{self, LogFormat};
 
 /// Run the daemon: scan, select, write and push until stopped.
 #[derive(Debug, clap::Args)]
@@ -22,29 +23,11 @@ pub struct Args {
     log_level: String,
 }
 
-/// How log lines look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<Outcome> {
     let filter =
         EnvFilter::try_new(&args.log_level).with_context(|| format!("--log-level {:?}", args.log_level))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match args.log_format {
-        // Span fields (kind, namespace, name) are part of every line in both formats.
-        LogFormat::Text => builder.with_ansi(false).init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-    }
+    logging::init(args.log_format, filter);
     let config = match config::file::load(&args.config) {
         Ok(config) => config,
         Err(problems) => {

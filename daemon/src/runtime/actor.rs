@@ -79,7 +79,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let shared = Arc::clone(shared);
-    let span = tracing::info_span!("actor", kind, namespace = %key.namespace, name = %key.name);
+    let span = tracing::info_span!("object", kind, namespace = %key.namespace, name = %key.name);
     tokio::spawn(
         async move {
             let mut backoff = Backoff::default();

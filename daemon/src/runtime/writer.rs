@@ -47,6 +47,9 @@ pub async fn run(ctx: Ctx<Plan>) {
     let mut inbox = ctx.inbox.lock().await;
     let mut suspended = ctx.suspended.clone();
     let mut changes = ctx.shared.board.namespace_changes(&ctx.key.namespace);
+    // Policies may have published before this writer subscribed (they start first, and a
+    // restarted writer missed what happened while it was down): look at them once now.
+    changes.mark_changed();
     let mut next = resume_point(&ctx);
     let mut backoff = Backoff::default();
     loop {
@@ -98,14 +101,12 @@ fn after(ctx: &Ctx<Plan>, ok: bool, backoff: &mut Backoff) -> Instant {
     }
 }
 
-/// The first run is due one interval after the last one before a restart.
+/// The first interval run is due one interval after the last run before a restart; at once
+/// when that run failed (its cause may be fixed now: the restart or reload says so).
 fn resume_point(ctx: &Ctx<Plan>) -> Instant {
-    let last = ctx
-        .shared
-        .store
-        .automation(&ctx.store_key())
-        .ok()
-        .flatten()
+    let record = ctx.shared.store.automation(&ctx.store_key()).ok().flatten();
+    let last = record
+        .filter(|r| r.last_error.is_none())
         .and_then(|r| r.last_run_time);
     let remaining = last.map_or(Duration::ZERO, |t| {
         ctx.object.automation.interval.saturating_sub(time::since(t))
