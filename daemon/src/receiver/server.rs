@@ -198,13 +198,23 @@ async fn respond(
         }
         Ok(Verdict::Accept { images }) => images,
     };
+    // Scan the resources the payload's images match; when it names none of them (a mirror,
+    // a payload this receiver's resources do not spell alike), scan them all, as Flux does.
+    let matching: Vec<_> = hook
+        .targets
+        .iter()
+        .filter(|(_, image)| images.iter().any(|pushed| matches(pushed, image)))
+        .collect();
+    let chosen = if matching.is_empty() {
+        hook.targets.iter().collect()
+    } else {
+        matching
+    };
     let mut scans = Vec::new();
-    for (target, image) in &hook.targets {
-        if images.is_empty() || images.iter().any(|pushed| matches(pushed, image)) {
-            state.shared.board.note_webhook(&target.namespace, received);
-            state.shared.board.request_scan(target);
-            scans.push(target.to_string());
-        }
+    for (target, _) in chosen {
+        state.shared.board.note_webhook(&target.namespace, received);
+        state.shared.board.request_scan(target);
+        scans.push(target.to_string());
     }
     let pushed: Vec<String> = images
         .iter()

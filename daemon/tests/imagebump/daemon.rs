@@ -7,68 +7,15 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use imagebump_testsupport::{GitServer, GitTransport, RegistryMode, TestRegistry};
+use imagebump_testsupport::{GitServer, RegistryMode, TestRegistry};
 use serde_json::Value;
 
 use crate::daemon_support::objects::{Automation, automation, git_repository, policy, repository};
-use crate::daemon_support::{DaemonUnderTest, PATIENCE, QUIET, Settings, wait_until};
+use crate::daemon_support::{
+    DaemonUnderTest, PATIENCE, QUIET, Settings, TAGS, deployment, pipeline, servers, wait_for_file,
+    wait_until,
+};
 use crate::support::repo_root;
-
-/// The four tags every test starts with; `5.0.x` selects 5.0.3.
-const TAGS: [&str; 4] = ["5.0.0", "5.0.1", "5.0.2", "5.0.3"];
-
-/// A registry and a git server, or `None` when the test is skipped (see `require`).
-async fn servers(mode: RegistryMode) -> Option<(TestRegistry, GitServer)> {
-    let registry = TestRegistry::start(mode).await?;
-    let git = GitServer::start(GitTransport::File).await?;
-    Some((registry, git))
-}
-
-/// A deployment with one marked image, and layout and comments imagebump must leave alone.
-fn deployment(image: &str, tag: &str, policy: &str) -> String {
-    format!(
-        "# Deployed by hand; only the marked value is imagebump's.\n\
-         apiVersion: apps/v1\n\
-         kind: Deployment\n\
-         metadata:\n\
-         \x20 name: app   # two spaces before this comment\n\
-         spec:\n\
-         \x20 replicas:    2\n\
-         \x20 template:\n\
-         \x20   spec:\n\
-         \x20     containers:\n\
-         \x20       - name: app\n\
-         \x20         image: {image}:{tag} # {{\"$imagepolicy\": \"flux-system:{policy}\"}}\n\
-         \x20         ports: [ {{containerPort: 9898}} ]   # flow style stays flow style\n\
-         \x20       - name: sidecar\n\
-         \x20         image: busybox:1.36\n"
-    )
-}
-
-/// The object files of one image flowing into one git repository: `NAME-registry.yaml`,
-/// `NAME-policy.yaml` (range `range`), `NAME-source.yaml` and `NAME-automation.yaml`, every
-/// object called `name`.
-fn pipeline(
-    name: &str,
-    image: &str,
-    url: &str,
-    range: &str,
-    automation_spec: &Automation<'_>,
-) -> Vec<(String, String)> {
-    vec![
-        (format!("{name}-registry.yaml"), repository(name, image, "1h")),
-        (format!("{name}-policy.yaml"), policy(name, name, range)),
-        (format!("{name}-source.yaml"), git_repository(name, url)),
-        (format!("{name}-automation.yaml"), automation(automation_spec)),
-    ]
-}
-
-/// Waits until `path` on `branch` of `repo` holds exactly `expected`.
-fn wait_for_file(git: &GitServer, repo: &str, branch: &str, path: &str, expected: &str) {
-    wait_until(PATIENCE, &format!("{repo}:{branch}:{path} to be updated"), || {
-        git.read_file(repo, branch, path).as_deref() == Some(expected)
-    });
-}
 
 /// The object of `kind` (`ImageRepository`, ...) in a `get images all -o json` answer.
 fn of_kind<'a>(objects: &'a [Value], kind: &str) -> &'a Value {

@@ -1,4 +1,4 @@
-//! A running `imagebump daemon` for the end-to-end tests of `daemon.rs`: its config and
+//! A running `imagebump daemon` for the end-to-end tests of `daemon.rs` and `webhooks.rs`: its config and
 //! objects in a temporary directory, its log in a file (printed when the test fails), its
 //! HTTP endpoints, its control socket through the CLI, and signals.
 
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use imagebump_testsupport::{GitServer, GitTransport, RegistryMode, TestRegistry};
 use serde_json::Value;
 
 use crate::support::Run;
@@ -42,6 +43,8 @@ pub struct Settings {
     pub objects_entry: String,
     /// Extra arguments after `daemon --config FILE` (`--log-format json`).
     pub args: Vec<String>,
+    /// Extra imagebump.toml tables (`[webhooks]\nmax_body_bytes = 64\n`).
+    pub extra_config: String,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
         Settings {
             objects_entry: "objects".to_owned(),
             args: Vec::new(),
+            extra_config: String::new(),
         }
     }
 }
@@ -124,11 +128,12 @@ impl DaemonUnderTest {
         self.http = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = format!(
             "objects = [{objects:?}]\nstate_dir = {state:?}\ndefault_namespace = \"flux-system\"\n\
-             [http]\nlisten = \"{http}\"\n[control]\nsocket = {socket:?}\n",
+             [http]\nlisten = \"{http}\"\n[control]\nsocket = {socket:?}\n{extra}",
             objects = self.settings.objects_entry,
             state = self.state.display().to_string(),
             http = self.http,
             socket = self.socket.display().to_string(),
+            extra = self.settings.extra_config,
         );
         std::fs::write(&self.config, config).expect("writing imagebump.toml");
         let mut log = std::fs::OpenOptions::new()
@@ -225,14 +230,31 @@ impl DaemonUnderTest {
     /// `GET path` on the daemon's HTTP listener: status code and body, `None` when nothing
     /// answers.
     pub fn get(&self, path: &str) -> Option<(u16, String)> {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// One HTTP/1.1 request to the daemon's `[http] listen` address: status and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<(u16, String)> {
         let mut stream = TcpStream::connect_timeout(&self.http, Duration::from_secs(2)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.http
-        )
-        .ok()?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.http,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).ok()?;
+        // A server may answer (413) before reading a large body; the answer still counts.
+        let _ = stream.write_all(body);
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         let (head, body) = response.split_once("\r\n\r\n")?;
@@ -253,10 +275,14 @@ impl DaemonUnderTest {
             .into()
     }
 
-    /// `imagebump get images KIND [NAME] -o json`, parsed (an empty array when nothing is
-    /// found).
+    /// `imagebump get images KIND [NAME] -o json` (`imagebump get receivers` for
+    /// `receivers`), parsed (an empty array when nothing is found).
     pub fn status(&self, kind: &str, name: Option<&str>) -> Vec<Value> {
-        let mut args = vec!["get", "images", kind];
+        let mut args = if kind == "receivers" {
+            vec!["get", "receivers"]
+        } else {
+            vec!["get", "images", kind]
+        };
         args.extend(name);
         args.extend(["-o", "json"]);
         let run = self.cli(&args);
@@ -374,4 +400,68 @@ pub mod objects {
             path = a.path,
         )
     }
+}
+
+// What the end-to-end tests build on: servers, a marked deployment, one image's objects.
+
+/// The four tags every test starts with; `5.0.x` selects 5.0.3.
+pub const TAGS: [&str; 4] = ["5.0.0", "5.0.1", "5.0.2", "5.0.3"];
+
+/// A registry and a git server, or `None` when the test is skipped (see `require`).
+pub async fn servers(mode: RegistryMode) -> Option<(TestRegistry, GitServer)> {
+    let registry = TestRegistry::start(mode).await?;
+    let git = GitServer::start(GitTransport::File).await?;
+    Some((registry, git))
+}
+
+/// A deployment with one marked image, and layout and comments imagebump must leave alone.
+pub fn deployment(image: &str, tag: &str, policy: &str) -> String {
+    format!(
+        "# Deployed by hand; only the marked value is imagebump's.\n\
+         apiVersion: apps/v1\n\
+         kind: Deployment\n\
+         metadata:\n\
+         \x20 name: app   # two spaces before this comment\n\
+         spec:\n\
+         \x20 replicas:    2\n\
+         \x20 template:\n\
+         \x20   spec:\n\
+         \x20     containers:\n\
+         \x20       - name: app\n\
+         \x20         image: {image}:{tag} # {{\"$imagepolicy\": \"flux-system:{policy}\"}}\n\
+         \x20         ports: [ {{containerPort: 9898}} ]   # flow style stays flow style\n\
+         \x20       - name: sidecar\n\
+         \x20         image: busybox:1.36\n"
+    )
+}
+
+/// The object files of one image flowing into one git repository: `NAME-registry.yaml`,
+/// `NAME-policy.yaml` (range `range`), `NAME-source.yaml` and `NAME-automation.yaml`, every
+/// object called `name`.
+pub fn pipeline(
+    name: &str,
+    image: &str,
+    url: &str,
+    range: &str,
+    automation_spec: &objects::Automation<'_>,
+) -> Vec<(String, String)> {
+    vec![
+        (
+            format!("{name}-registry.yaml"),
+            objects::repository(name, image, "1h"),
+        ),
+        (format!("{name}-policy.yaml"), objects::policy(name, name, range)),
+        (format!("{name}-source.yaml"), objects::git_repository(name, url)),
+        (
+            format!("{name}-automation.yaml"),
+            objects::automation(automation_spec),
+        ),
+    ]
+}
+
+/// Waits until `path` on `branch` of `repo` holds exactly `expected`.
+pub fn wait_for_file(git: &GitServer, repo: &str, branch: &str, path: &str, expected: &str) {
+    wait_until(PATIENCE, &format!("{repo}:{branch}:{path} to be updated"), || {
+        git.read_file(repo, branch, path).as_deref() == Some(expected)
+    });
 }

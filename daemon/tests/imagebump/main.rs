@@ -9,3 +9,4 @@ mod policy_select;
 mod scan;
 mod support;
 mod update;
+mod webhooks;
