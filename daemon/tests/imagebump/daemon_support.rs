@@ -2,6 +2,7 @@
 //! objects in a temporary directory, its log in a file (printed when the test fails), its
 //! HTTP endpoints, its control socket through the CLI, and signals.
 
+use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -249,7 +250,7 @@ impl DaemonUnderTest {
             body.len()
         );
         for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(head, "{name}: {value}\r\n");
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).ok()?;
