@@ -126,6 +126,33 @@ impl ClientBuilder {
         self
     }
 
+    /// A digest of everything this builder would put into a client (CA, client certificate,
+    /// proxy and its credentials, user agent): equal fingerprints build interchangeable
+    /// clients, so callers can share one instead of building it again. The secrets go into a
+    /// hash, never into the key in clear.
+    #[must_use]
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest as _, Sha256};
+        let mut hash = Sha256::new();
+        let mut field = |value: Option<&[u8]>| match value {
+            None => hash.update([0]),
+            Some(bytes) => {
+                hash.update([1]);
+                hash.update((bytes.len() as u64).to_le_bytes());
+                hash.update(bytes);
+            }
+        };
+        field(self.ca_pem.as_deref());
+        field(self.identity_pem.as_deref());
+        let proxy = self.proxy.as_ref();
+        field(proxy.map(|(address, _)| address.as_bytes()));
+        let credentials = proxy.and_then(|(_, c)| c.as_ref());
+        field(credentials.map(|(user, _)| user.as_bytes()));
+        field(credentials.map(|(_, password)| password.as_bytes()));
+        field(self.user_agent.as_deref().map(str::as_bytes));
+        hash.finalize().into()
+    }
+
     /// Builds the client. Proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
     /// `ALL_PROXY`, upper or lower case, minus `NO_PROXY`) apply unless
     /// [`ClientBuilder::proxy`] set one. Unlike Go, loopback registries are proxied too when
@@ -171,5 +198,30 @@ impl Client {
     #[must_use]
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_settings_share_a_fingerprint_and_any_difference_changes_it() {
+        let proxied = |password: &str| Client::builder().proxy("http://proxy:3128", Some(("bot", password)));
+        assert_eq!(proxied("a").fingerprint(), proxied("a").fingerprint());
+        assert_ne!(proxied("a").fingerprint(), proxied("b").fingerprint());
+        assert_ne!(Client::builder().fingerprint(), proxied("a").fingerprint());
+        assert_ne!(
+            Client::builder().ca_pem(b"x".to_vec()).fingerprint(),
+            Client::builder().fingerprint()
+        );
+        // Field boundaries count: the CA "ab" is not the CA "a" plus something else.
+        assert_ne!(
+            Client::builder().ca_pem(b"ab".to_vec()).fingerprint(),
+            Client::builder()
+                .ca_pem(b"a".to_vec())
+                .user_agent("b")
+                .fingerprint()
+        );
     }
 }

@@ -4,13 +4,14 @@
 //! Secrets are read at every use, not at load: a secret file rewritten by a timer or a
 //! `CronJob` (the refreshed-secret mode) is picked up by the next scan with no restart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
 use imagebump_auth::Credential;
 use imagebump_auth::docker_config::{DockerConfig, MatchOptions};
-use imagebump_registry::{Client, Options};
+use imagebump_registry::{BuildError, Client, ClientBuilder, Options};
 use imagebump_writer::git::{GitAuth, Remote, SigningKey};
 
 use crate::config::raw::ObjectMeta;
@@ -121,6 +122,35 @@ fn text(secret: &Secret, key: &NamespacedName, keys: &[&str]) -> Result<Option<S
     Ok(None)
 }
 
+/// Registry clients shared by every scan with the same TLS and proxy settings. Building a
+/// client parses the system's CA store (about 3 ms and a few hundred KiB each); a thousand
+/// repositories scanning at once would otherwise hold a thousand copies. A shared client also
+/// keeps connections to a registry alive between scans.
+#[derive(Default)]
+pub struct Clients {
+    built: Mutex<HashMap<[u8; 32], Client>>,
+}
+
+impl Clients {
+    /// Distinct settings kept; rotating proxy passwords must not grow the map for ever.
+    const MAX: usize = 64;
+
+    /// The client `builder` describes, built once.
+    pub fn get(&self, builder: ClientBuilder) -> Result<Client, BuildError> {
+        let key = builder.fingerprint();
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = built.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = builder.build()?;
+        if built.len() >= Self::MAX {
+            built.clear();
+        }
+        built.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
 /// What one scan of an `ImageRepository` talks to the registry with.
 pub struct RegistryAccess {
     /// The HTTP client (CA, client certificate and proxy applied).
@@ -138,6 +168,7 @@ pub struct RegistryAccess {
 pub fn registry_access(
     repository: &ImageRepository,
     secrets: Secrets<'_>,
+    clients: &Clients,
 ) -> Result<RegistryAccess, AccessError> {
     if !repository.provider.is_empty() && repository.provider != "generic" {
         return Err(AccessError::UnsupportedProvider(repository.provider.clone()));
@@ -190,7 +221,7 @@ pub fn registry_access(
         builder = builder.proxy(address.trim(), user.as_deref().map(|u| (u, password.as_str())));
     }
     Ok(RegistryAccess {
-        client: builder.build()?,
+        client: clients.get(builder)?,
         credential,
         options: Options {
             timeout: Options::scan_timeout(Some(repository.timeout), repository.interval),

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::config::{self, Config, Objects};
@@ -29,6 +29,7 @@ use crate::receiver::server::{HookState, Hooks};
 use crate::receiver::{self, GoogleVerifier};
 use crate::state::Store;
 use crate::systemd::Notifier;
+use access::Clients;
 use board::Board;
 use supervisor::Supervisor;
 
@@ -56,7 +57,14 @@ pub struct Shared {
     pub state_dir: PathBuf,
     /// The webhook receivers of the last (re)load, by path digest.
     pub hooks: watch::Sender<Arc<Hooks>>,
+    /// Registry clients, one per distinct TLS/proxy setting.
+    pub clients: Clients,
+    /// Scans running at once (Flux's image-reflector-controller runs 4 reconciles at once).
+    pub scan_slots: Semaphore,
 }
+
+/// How many scans run at once; the rest wait for a slot.
+const CONCURRENT_SCANS: usize = 8;
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -74,6 +82,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         secrets_dir: config.secrets_dir.clone(),
         state_dir: config.state_dir.clone(),
         hooks: watch::Sender::new(Arc::new(Hooks::new())),
+        clients: Clients::default(),
+        scan_slots: Semaphore::new(CONCURRENT_SCANS),
     });
     let mut supervisor = Supervisor::new(Arc::clone(&shared));
     supervisor.apply(load(&config, &metrics, &notifier));

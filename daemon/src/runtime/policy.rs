@@ -232,7 +232,8 @@ async fn resolve_digest(
             format!("failed to resolve the digest of {tag}: {e}"),
         )
     };
-    let access = registry_access(repository, secrets).map_err(|e| failed(e.to_string()))?;
+    let access =
+        registry_access(repository, secrets, &ctx.shared.clients).map_err(|e| failed(e.to_string()))?;
     digest(
         &access.client,
         &repository.image,

@@ -176,7 +176,16 @@ async fn list(ctx: &Ctx<ImageRepository>) -> Result<TagSet, (&'static str, Strin
         objects: &objects.secrets,
         dir: ctx.shared.secrets_dir.as_deref(),
     };
-    let access = registry_access(repository, secrets).map_err(|e| ("registry_auth", e.to_string()))?;
+    let access = registry_access(repository, secrets, &ctx.shared.clients)
+        .map_err(|e| ("registry_auth", e.to_string()))?;
+    // A bounded number of scans at a time: a thousand repositories due together queue here
+    // instead of all holding connections and buffers at once.
+    let _slot = ctx
+        .shared
+        .scan_slots
+        .acquire()
+        .await
+        .map_err(|e| ("registry", e.to_string()))?;
     let tags = list_tags(
         &access.client,
         &repository.image,

@@ -24,9 +24,10 @@ use crate::metrics::RunOutcome;
 use crate::state::ImageRefRecord;
 use crate::time;
 
-/// Policy results published together (a scan feeding several policies, a reload) settle for
-/// this long, so they make one commit.
-const SETTLE: Duration = Duration::from_millis(250);
+/// Policy results published together (one scan feeding several policies, a reload) settle
+/// for this long, so they make one commit. Policies react to a scan within a millisecond or
+/// two; anything slower makes a second commit, which is correct, only less tidy.
+const SETTLE: Duration = Duration::from_millis(50);
 
 /// Rejected pushes retried before a run gives up (the branch keeps moving).
 const MAX_PUSH_ATTEMPTS: u32 = 10;

@@ -179,9 +179,9 @@ impl Repository {
             std::fs::create_dir_all(dir).map_err(|e| io("creating the clone directory", &e))?;
             repo.git("init", &["init", "-q"], None)?;
         }
-        // The URL may have changed since the clone was made; it never holds credentials.
-        let _ = repo.git("remote", &["remote", "remove", "origin"], None);
-        repo.git("remote", &["remote", "add", "origin", &repo.remote.url], None)?;
+        // The URL may have changed since the clone was made; it never holds credentials. A
+        // remote needs no more than its URL: every fetch names its refspec.
+        repo.git("remote", &["config", "remote.origin.url", &repo.remote.url], None)?;
         Ok(repo)
     }
 
@@ -197,25 +197,32 @@ impl Repository {
     pub fn checkout(&self, checkout_branch: &str, push_branch: &str) -> Result<CheckedOut, Error> {
         check_ref(checkout_branch)?;
         check_ref(push_branch)?;
-        let mut branches = vec![checkout_branch];
-        if push_branch != checkout_branch {
-            branches.push(push_branch);
-        }
-        let existing = self.remote_branches(&branches)?;
-        let push_branch_existed = existing.iter().any(|b| b == push_branch);
-        let base = if push_branch_existed {
-            push_branch
-        } else if existing.iter().any(|b| b == checkout_branch) {
-            checkout_branch
+        let (base, push_branch_existed) = if push_branch == checkout_branch {
+            // One branch: fetch it straight away (one round trip less); only a failed fetch
+            // asks the remote whether the branch exists at all.
+            match self.fetch(push_branch) {
+                Ok(()) => (push_branch, true),
+                Err(e) => {
+                    return Err(if self.remote_branches(&[push_branch])?.is_empty() {
+                        Error::NoSuchBranch(checkout_branch.to_owned())
+                    } else {
+                        e
+                    });
+                }
+            }
         } else {
-            return Err(Error::NoSuchBranch(checkout_branch.to_owned()));
+            let existing = self.remote_branches(&[checkout_branch, push_branch])?;
+            let push_branch_existed = existing.iter().any(|b| b == push_branch);
+            let base = if push_branch_existed {
+                push_branch
+            } else if existing.iter().any(|b| b == checkout_branch) {
+                checkout_branch
+            } else {
+                return Err(Error::NoSuchBranch(checkout_branch.to_owned()));
+            };
+            self.fetch(base)?;
+            (base, push_branch_existed)
         };
-        let refspec = format!("+refs/heads/{base}:refs/remotes/origin/{base}");
-        self.git(
-            "fetch",
-            &["fetch", "-q", "--no-tags", "--depth=1", "origin", &refspec],
-            Some(self.remote.timeout),
-        )?;
         let tracking = format!("refs/remotes/origin/{base}");
         self.git(
             "checkout",
@@ -312,6 +319,17 @@ impl Repository {
     }
 
     /// Which of `branches` exist on the remote.
+    /// Fetches the tip of `branch` (depth 1) into `refs/remotes/origin/<branch>`.
+    fn fetch(&self, branch: &str) -> Result<(), Error> {
+        let refspec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
+        self.git(
+            "fetch",
+            &["fetch", "-q", "--no-tags", "--depth=1", "origin", &refspec],
+            Some(self.remote.timeout),
+        )
+        .map(drop)
+    }
+
     fn remote_branches(&self, branches: &[&str]) -> Result<Vec<String>, Error> {
         let refs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}")).collect();
         let mut args = vec!["ls-remote", "--heads", "origin"];
