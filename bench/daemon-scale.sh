@@ -126,7 +126,9 @@ log "$(tail -n1 "$WORK/check.log")"
 
 # --- cold start ----------------------------------------------------------------------------------
 t_start=$(now_ms)
-"$IMAGEBUMP" daemon >"$WORK/daemon.log" 2>&1 &
+# DAEMON_WRAPPER (e.g. "heaptrack -o /tmp/ib") runs the daemon under a profiler; the RSS
+# figures are then those of the wrapper, only the profile counts.
+${DAEMON_WRAPPER:-} "$IMAGEBUMP" daemon >"$WORK/daemon.log" 2>&1 &
 DAEMON=$!
 PIDS+=("$DAEMON")
 fail() {

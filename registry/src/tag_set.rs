@@ -1,6 +1,9 @@
 //! What a scan stores: the tags left after the exclusion list, sorted, with a revision that
 //! changes exactly when the set does.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use regex::Regex;
 use sha2::{Digest as _, Sha256};
 
@@ -34,6 +37,28 @@ pub enum ExclusionError {
     },
 }
 
+/// `pattern`, compiled once per process. A daemon with a thousand repositories has a thousand
+/// copies of the default list; compiled separately they cost about 13 KiB each
+/// (`bench/daemon-scale.sh`), shared they cost one. Clones of a `Regex` share the program.
+fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
+    /// Distinct patterns kept; a config churning through patterns must not grow it for ever.
+    const MAX: usize = 1024;
+    static COMPILED: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(regex) = compiled.get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = Regex::new(pattern)?;
+    if compiled.len() >= MAX {
+        compiled.clear();
+    }
+    compiled.insert(pattern.to_owned(), regex.clone());
+    Ok(regex)
+}
+
 impl ExclusionList {
     /// Compiles `spec.exclusionList`. An empty (or absent) list means Flux's default; a
     /// non-empty list *replaces* the default, so `.sig` tags come back unless listed again.
@@ -42,7 +67,7 @@ impl ExclusionList {
             return Err(ExclusionError::TooMany(patterns.len()));
         }
         let compile = |(index, pattern): (usize, &str)| {
-            Regex::new(pattern).map_err(|e| ExclusionError::Invalid {
+            compiled(pattern).map_err(|e| ExclusionError::Invalid {
                 index,
                 pattern: pattern.chars().take(200).collect(),
                 reason: e.to_string(),

@@ -41,12 +41,12 @@ pub async fn run(ctx: Ctx<ImagePolicy>) {
                     return;
                 }
                 let snapshot = tags.borrow_and_update().clone();
-                let _ = evaluate(&ctx, snapshot, false).await;
+                let _ = Box::pin(evaluate(&ctx, snapshot, false)).await;
             }
             () = tokio::time::sleep_until(next_digest.into()), if always && !is_suspended => {
                 next_digest = Instant::now() + digest_interval;
                 let snapshot = tags.borrow().clone();
-                let _ = evaluate(&ctx, snapshot, true).await;
+                let _ = Box::pin(evaluate(&ctx, snapshot, true)).await;
             }
             command = inbox.recv() => match command {
                 None => return,
@@ -55,7 +55,7 @@ pub async fn run(ctx: Ctx<ImagePolicy>) {
                         Err(format!("ImagePolicy {} is suspended", ctx.key))
                     } else {
                         let snapshot = tags.borrow().clone();
-                        evaluate(&ctx, snapshot, true).await
+                        Box::pin(evaluate(&ctx, snapshot, true)).await
                     };
                     let _ = reply.send(result);
                 }
@@ -116,10 +116,9 @@ async fn evaluate(
     shared
         .metrics
         .policy_selected(&ctx.key.namespace, &ctx.key.name, outcome);
-    if let Err(e) = shared.store.put_policy(&key, &record) {
-        warn!(error = %e, "cannot store the policy result");
-        shared.metrics.error("state");
-    }
+    // Published before it is stored: the policies of one repository then publish within
+    // microseconds of each other, and the writer's short settle catches them all. (A crash
+    // in between loses nothing: after a restart the policy selects again from stored tags.)
     // On failure the previous result stays published, as Flux keeps `latestRef`.
     if let Some(latest) = &record.latest {
         shared.board.publish_latest(
@@ -130,6 +129,10 @@ async fn evaluate(
                 digest: latest.digest.clone(),
             }),
         );
+    }
+    if let Err(e) = shared.store.put_policy(&key, &record) {
+        warn!(error = %e, "cannot store the policy result");
+        shared.metrics.error("state");
     }
     match result {
         Ok(latest) => Ok(resolved_message(&latest, record.previous.as_ref())),

@@ -24,14 +24,14 @@ pub async fn run(ctx: Ctx<ImageRepository>) {
         let is_suspended = *suspended.borrow_and_update();
         tokio::select! {
             () = tokio::time::sleep_until(next.into()), if !is_suspended => {
-                next = after(&ctx, scan(&ctx).await.is_ok(), &mut backoff);
+                next = after(&ctx, Box::pin(scan(&ctx)).await.is_ok(), &mut backoff);
             }
             requested = requests.changed(), if !is_suspended => {
                 if requested.is_err() {
                     return;
                 }
                 requests.borrow_and_update();
-                next = after(&ctx, scan(&ctx).await.is_ok(), &mut backoff);
+                next = after(&ctx, Box::pin(scan(&ctx)).await.is_ok(), &mut backoff);
             }
             command = inbox.recv() => match command {
                 None => return,
@@ -39,7 +39,7 @@ pub async fn run(ctx: Ctx<ImageRepository>) {
                     let result = if is_suspended {
                         Err(format!("ImageRepository {} is suspended", ctx.key))
                     } else {
-                        let result = scan(&ctx).await;
+                        let result = Box::pin(scan(&ctx)).await;
                         next = after(&ctx, result.is_ok(), &mut backoff);
                         result.map(|n| format!("scan fetched {n} tags"))
                     };

@@ -25,9 +25,10 @@ use crate::state::ImageRefRecord;
 use crate::time;
 
 /// Policy results published together (one scan feeding several policies, a reload) settle
-/// for this long, so they make one commit. Policies react to a scan within a millisecond or
-/// two; anything slower makes a second commit, which is correct, only less tidy.
-const SETTLE: Duration = Duration::from_millis(50);
+/// for this long, so they make one commit. The policies of one scan publish within
+/// microseconds of each other (they store their result after publishing it); anything slower
+/// makes a second commit, which is correct, only less tidy.
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Rejected pushes retried before a run gives up (the branch keeps moving).
 const MAX_PUSH_ATTEMPTS: u32 = 10;
@@ -57,7 +58,7 @@ pub async fn run(ctx: Ctx<Plan>) {
         let is_suspended = *suspended.borrow_and_update();
         tokio::select! {
             () = tokio::time::sleep_until(next.into()), if !is_suspended => {
-                next = after(&ctx, run_once(&ctx).await.is_ok(), &mut backoff);
+                next = after(&ctx, Box::pin(run_once(&ctx)).await.is_ok(), &mut backoff);
             }
             policy_change = changes.changed(), if !is_suspended => {
                 if policy_change.is_err() {
@@ -65,7 +66,7 @@ pub async fn run(ctx: Ctx<Plan>) {
                 }
                 tokio::time::sleep(SETTLE).await;
                 changes.borrow_and_update();
-                next = after(&ctx, run_once(&ctx).await.is_ok(), &mut backoff);
+                next = after(&ctx, Box::pin(run_once(&ctx)).await.is_ok(), &mut backoff);
             }
             command = inbox.recv() => match command {
                 None => return,
@@ -73,7 +74,7 @@ pub async fn run(ctx: Ctx<Plan>) {
                     let result = if is_suspended {
                         Err(format!("ImageUpdateAutomation {} is suspended", ctx.key))
                     } else {
-                        let result = run_once(&ctx).await;
+                        let result = Box::pin(run_once(&ctx)).await;
                         next = after(&ctx, result.is_ok(), &mut backoff);
                         result
                     };

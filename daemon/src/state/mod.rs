@@ -34,9 +34,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The state file's name inside the state directory.
 const FILE_NAME: &str = "imagebump.redb";
 
-/// Enough cache for every page of a large state (1,000 repositories of 100 tags is ~3 MiB);
-/// redb's default of 1 GiB is a cap the daemon has no use for.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// Enough cache for every page of a large state (1,000 repositories of 125 tags each is
+/// about 4 MiB of records); redb's default of 1 GiB is a cap the daemon has no use for, and
+/// every cached page is resident memory (`bench/daemon-scale.sh` measures it).
+const CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 const FORMAT_VERSION_KEY: &str = "format_version";
