@@ -15,6 +15,7 @@ APT_PACKAGES=(
     apache2-utils         # `htpasswd -Bbn` for the registry's htpasswd auth (bcrypt only)
     python3               # runs the bearer-token server of TestRegistry's token mode
     python3-cryptography  # RS256 JWT signing in that token server
+    python3-venv          # the virtual environment moto is installed into (below)
     lighttpd              # GitServer's HTTP/HTTPS remotes: runs git-http-backend (CGI) behind basic auth
     lighttpd-mod-openssl  # TLS for lighttpd (a separate package in bookworm): the HTTPS git remote
     openssh-server        # GitServer's SSH remote: sshd on loopback, key-only auth
@@ -34,6 +35,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "install-test-deps: installing ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# moto's server (`moto_server`), a local AWS API for the ECR login tests (imagebump-auth), from
+# PyPI into a virtual environment under the user's cache; Moto in tests/support looks there
+# first. Skipped when that environment already imports moto's server.
+MOTO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/imagebump/moto-venv"
+if ! { [ -x "$MOTO_VENV/bin/moto_server" ] && "$MOTO_VENV/bin/python" -c 'import moto.server' >/dev/null 2>&1; }; then
+    echo "install-test-deps: installing moto[server] into $MOTO_VENV"
+    PYTHON=/usr/bin/python3
+    [ -x "$PYTHON" ] || PYTHON=python3
+    "$PYTHON" -m venv --clear "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]>=5.1,<6'
 fi
 
 # The Rust toolchain comes from rustup on this kind of machine; make sure its lint and format

@@ -10,6 +10,9 @@
 //!   descending key order, host-label globs, path prefixes, first match wins).
 //! - [`HostDockerConfigProvider`]: the host's `~/.docker/config.json` and credential helpers,
 //!   for imagebump outside Kubernetes.
+//! - [`cloud`]: cloud registry logins (`provider: aws | gcp | azure`): ECR
+//!   `GetAuthorizationToken`, Google access tokens, ACR refresh tokens; [`CloudProviders`]
+//!   holds one cached provider per cloud.
 //! - [`CachedProvider`]: wraps any provider with Flux's token cache (80 % of the remaining
 //!   lifetime, at most 1 h; one fetch per key at a time; failures kept only briefly).
 //!
@@ -17,7 +20,8 @@
 //! message in this crate contains a password or token.
 //!
 //! This crate does not talk to registries (token exchange and the `/v2/` challenge belong to
-//! `imagebump-registry`), does not find or watch secrets (the daemon reads them and hands the
+//! `imagebump-registry`; the one exception is ACR's `/oauth2/exchange`, which is part of the
+//! Azure login), does not find or watch secrets (the daemon reads them and hands the
 //! bytes to [`docker_config::DockerConfig::parse`]), and holds no global state.
 //!
 //! ```
@@ -44,6 +48,7 @@
 //! ```
 
 mod cache;
+pub mod cloud;
 mod credential;
 pub mod docker_config;
 pub mod host_docker_config;
@@ -55,6 +60,7 @@ mod util;
 pub use cache::{
     CachedProvider, CachedProviderBuilder, Clock, DEFAULT_ERROR_BACKOFF, DEFAULT_MAX_AGE, SystemClock,
 };
+pub use cloud::{Cloud, CloudError, CloudObserver, CloudOptions, CloudProvider, CloudProviders};
 pub use credential::{Credential, Credentials};
 pub use host_docker_config::HostDockerConfigProvider;
 pub use provider::{BoxFuture, CredentialProvider};

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::cloud::CloudError;
 use crate::{Credentials, host_docker_config, util::truncated};
 
 /// A boxed, `Send` future: what [`CredentialProvider::credentials`] returns, so the trait stays
@@ -79,6 +80,15 @@ pub enum Error {
         #[source]
         source: host_docker_config::Error,
     },
+    /// A cloud login (`provider: aws | gcp | azure`) failed.
+    #[error("cloud login for {registry} failed")]
+    Cloud {
+        /// The registry asked for.
+        registry: String,
+        /// What went wrong.
+        #[source]
+        source: CloudError,
+    },
     /// A provider defined outside this crate failed.
     #[error("credential provider {provider} failed for {registry}: {message}")]
     Other {
@@ -103,6 +113,15 @@ impl Error {
         }
     }
 
+    /// An [`Error::Cloud`]; `registry` is truncated if long.
+    #[must_use]
+    pub fn cloud(registry: &str, source: CloudError) -> Self {
+        Self::Cloud {
+            registry: truncated(registry),
+            source,
+        }
+    }
+
     /// An [`Error::Other`]; `registry` and `message` are truncated if long.
     #[must_use]
     pub fn other(provider: &'static str, registry: &str, message: &str, transient: bool) -> Self {
@@ -119,6 +138,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::HostDockerConfig { source, .. } => source.is_transient(),
+            Self::Cloud { source, .. } => source.is_transient(),
             Self::Other { transient, .. } => *transient,
         }
     }

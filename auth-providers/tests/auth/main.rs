@@ -4,5 +4,6 @@
 // covers `#[test]` functions only, not the helpers and child-process bodies here.
 #![allow(clippy::unwrap_used)]
 
+mod cloud;
 mod host_docker_config;
 mod provider;

@@ -16,6 +16,7 @@
 //!   and HTTPS (lighttpd + `git-http-backend`, basic auth) or SSH (`sshd`, key-only), seeds them
 //!   ([`GitServer::create_repo`]), reads them back for assertions, and gives a `git` CLI client
 //!   the environment it needs to authenticate ([`GitServer::git_env`]).
+//! * [`Moto`] runs moto's `moto_server`, a local AWS API, for ECR logins.
 //! * [`TestProxy`] is an in-process HTTP forward proxy (absolute-form requests and `CONNECT`
 //!   tunnels, optional Basic proxy credentials) that counts what goes through it.
 //!
@@ -35,6 +36,7 @@
 
 mod git;
 mod mock;
+mod moto;
 mod process;
 mod proxy;
 mod registry;
@@ -43,6 +45,7 @@ mod tls;
 
 pub use git::{GitServer, GitTransport};
 pub use mock::{CursorStyle, Fault, MockConfig, MockRegistry, generate_tags, mock_digest};
+pub use moto::Moto;
 pub use proxy::TestProxy;
 pub use registry::{RegistryMode, TestRegistry};
 pub use require::require;

@@ -80,6 +80,8 @@ pub struct TestRegistry {
     client_identity: Option<ClientIdentity>,
     token_realm: Option<String>,
     client: reqwest::Client,
+    /// The htpasswd user of [`RegistryMode::Basic`] and [`RegistryMode::Tls`].
+    user: (String, String),
     /// Declared before `dir` so the processes die before their directory is removed.
     children: Vec<ChildGuard>,
     dir: TempDir,
@@ -100,6 +102,23 @@ impl TestRegistry {
     /// When a setup step fails, or a server does not answer within 10 s (the message then
     /// includes the end of its log).
     pub async fn start(mode: RegistryMode) -> Option<TestRegistry> {
+        Self::start_as(mode, USERNAME, PASSWORD).await
+    }
+
+    /// [`start`](Self::start) with another htpasswd user than `testuser` / `testpass` in
+    /// [`RegistryMode::Basic`] and [`RegistryMode::Tls`] (for credentials a test cannot
+    /// choose, such as the ECR password moto issues); [`credentials`](Self::credentials),
+    /// [`authorization`](Self::authorization) and [`push`](Self::push) use it. The other modes
+    /// ignore it.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    pub async fn start_with_user(mode: RegistryMode, username: &str, password: &str) -> Option<TestRegistry> {
+        Self::start_as(mode, username, password).await
+    }
+
+    async fn start_as(mode: RegistryMode, username: &str, password: &str) -> Option<TestRegistry> {
         let needs_htpasswd = matches!(mode, RegistryMode::Basic | RegistryMode::Tls);
         let needs_openssl = mode.is_tls() || mode == RegistryMode::Token;
         if !require("docker-registry")
@@ -123,7 +142,7 @@ impl TestRegistry {
 
         if needs_htpasswd {
             let htpasswd = run_tool(
-                tokio::process::Command::new("htpasswd").args(["-Bbn", USERNAME, PASSWORD]),
+                tokio::process::Command::new("htpasswd").args(["-Bbn", username, password]),
                 "htpasswd -Bbn",
             )
             .await;
@@ -176,6 +195,7 @@ impl TestRegistry {
             client_identity,
             token_realm,
             client,
+            user: (username.to_owned(), password.to_owned()),
             children,
             dir,
         })
@@ -202,17 +222,17 @@ impl TestRegistry {
         &self.base_url
     }
 
-    /// `("testuser", "testpass")` in [`Basic`](RegistryMode::Basic), [`Tls`](RegistryMode::Tls)
-    /// and [`Token`](RegistryMode::Token) mode (in the last, these are the token server's
-    /// credentials); `None` in [`Open`](RegistryMode::Open) and
-    /// [`MutualTls`](RegistryMode::MutualTls) mode.
+    /// `("testuser", "testpass")` (or the user of [`start_with_user`](Self::start_with_user))
+    /// in [`Basic`](RegistryMode::Basic) and [`Tls`](RegistryMode::Tls) mode, `("testuser",
+    /// "testpass")` in [`Token`](RegistryMode::Token) mode (the token server's credentials);
+    /// `None` in [`Open`](RegistryMode::Open) and [`MutualTls`](RegistryMode::MutualTls) mode.
     #[must_use]
     pub fn credentials(&self) -> Option<(&str, &str)> {
-        matches!(
-            self.mode,
-            RegistryMode::Basic | RegistryMode::Tls | RegistryMode::Token
-        )
-        .then_some((USERNAME, PASSWORD))
+        match self.mode {
+            RegistryMode::Basic | RegistryMode::Tls => Some((&self.user.0, &self.user.1)),
+            RegistryMode::Token => Some((USERNAME, PASSWORD)),
+            RegistryMode::Open | RegistryMode::MutualTls => None,
+        }
     }
 
     /// The test CA's certificate (PEM) in [`RegistryMode::Tls`] and [`RegistryMode::MutualTls`].
@@ -295,7 +315,7 @@ impl TestRegistry {
     pub async fn authorization(&self, repo: &str, actions: &str) -> Option<String> {
         match self.mode {
             RegistryMode::Open | RegistryMode::MutualTls => None,
-            RegistryMode::Basic | RegistryMode::Tls => Some(basic_authorization(USERNAME, PASSWORD)),
+            RegistryMode::Basic | RegistryMode::Tls => Some(basic_authorization(&self.user.0, &self.user.1)),
             RegistryMode::Token => {
                 let realm = self.token_realm.as_deref().expect("token mode has a realm");
                 let scope = format!("repository:{repo}:{actions}");
