@@ -46,6 +46,13 @@ struct WebhookLabels {
     outcome: String,
 }
 
+/// Labels of a cloud login event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CloudLabels {
+    provider: String,
+    outcome: String,
+}
+
 /// What a policy's selection did to its `latestRef`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectionOutcome {
@@ -143,6 +150,8 @@ pub struct Metrics {
     object_errors: Gauge,
     webhook_requests: Family<WebhookLabels, Counter>,
     webhook_to_commit: Histogram,
+    cloud_token_requests: Family<CloudLabels, Counter>,
+    cloud_token_cache: Family<CloudLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -172,6 +181,8 @@ impl Metrics {
             object_errors: Gauge::default(),
             webhook_requests: Family::default(),
             webhook_to_commit: Histogram::new(WEBHOOK_BUCKETS),
+            cloud_token_requests: Family::default(),
+            cloud_token_cache: Family::default(),
         };
         metrics.register_all();
         metrics
@@ -250,6 +261,34 @@ impl Metrics {
             Unit::Seconds,
             self.webhook_to_commit.clone(),
         );
+        r.register(
+            "cloud_token_requests",
+            "Cloud registry logins (ECR, GCP, ACR token requests) by provider and outcome",
+            self.cloud_token_requests.clone(),
+        );
+        r.register(
+            "cloud_token_cache",
+            "Cloud credential lookups answered from the cache (hit) or fetched (miss)",
+            self.cloud_token_cache.clone(),
+        );
+    }
+
+    /// A cloud token was fetched (`ok`) or the fetch failed.
+    pub fn cloud_token_request(&self, provider: &str, ok: bool) {
+        let labels = CloudLabels {
+            provider: provider.to_owned(),
+            outcome: if ok { "success" } else { "failure" }.to_owned(),
+        };
+        self.cloud_token_requests.get_or_create(&labels).inc();
+    }
+
+    /// A cloud credential lookup hit or missed the cache.
+    pub fn cloud_token_cache(&self, provider: &str, hit: bool) {
+        let labels = CloudLabels {
+            provider: provider.to_owned(),
+            outcome: if hit { "hit" } else { "miss" }.to_owned(),
+        };
+        self.cloud_token_cache.get_or_create(&labels).inc();
     }
 
     /// An ImageRepository scan ended; `tags` is the tag count kept, `None` when the scan failed.

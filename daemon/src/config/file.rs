@@ -54,6 +54,77 @@ pub struct Config {
     pub control_socket: PathBuf,
     /// `[webhooks]`.
     pub webhooks: Webhooks,
+    /// `[autologin]`, `[aws]`, `[gcp]`, `[azure]`.
+    pub clouds: Clouds,
+}
+
+/// Cloud registry logins: which clouds log in by themselves for objects without a provider,
+/// and endpoint overrides (private clouds, VPC endpoints, tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clouds {
+    /// `[autologin]`: Flux's removed `--aws-autologin-for-ecr`, `--gcp-autologin-for-gcr` and
+    /// `--azure-autologin-for-acr`: the cloud's login for matching hosts of objects without
+    /// `spec.provider` and without `spec.secretRef`.
+    #[serde(default)]
+    pub autologin: Autologin,
+    /// `[aws]`.
+    #[serde(default)]
+    pub aws: AwsSettings,
+    /// `[gcp]`.
+    #[serde(default)]
+    pub gcp: GcpSettings,
+    /// `[azure]`.
+    #[serde(default)]
+    pub azure: AzureSettings,
+}
+
+/// `[autologin]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autologin {
+    /// ECR hosts.
+    #[serde(default)]
+    pub aws: bool,
+    /// GCR and Artifact Registry hosts.
+    #[serde(default)]
+    pub gcp: bool,
+    /// ACR hosts.
+    #[serde(default)]
+    pub azure: bool,
+}
+
+/// `[aws]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSettings {
+    /// ECR API endpoint instead of the regional one.
+    pub endpoint_url: Option<String>,
+    /// Region instead of the one in the registry host.
+    pub region: Option<String>,
+}
+
+/// `[gcp]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpSettings {
+    /// `host[:port]` of the metadata server (`GCE_METADATA_HOST` otherwise).
+    pub metadata_host: Option<String>,
+    /// A service-account or authorized-user JSON file (`GOOGLE_APPLICATION_CREDENTIALS`
+    /// otherwise), relative to the config file.
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// `[azure]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSettings {
+    /// Entra ID authority (`https://login.microsoftonline.com`; `AZURE_AUTHORITY_HOST`).
+    pub authority_host: Option<String>,
+    /// The managed-identity (IMDS) token endpoint.
+    pub imds_endpoint: Option<String>,
+    /// `scheme://host[:port]` for the ACR token exchange instead of the registry itself.
+    pub exchange_base: Option<String>,
 }
 
 /// `[webhooks]`: settings of the receivers under `/hook/`.
@@ -80,6 +151,14 @@ struct RawConfig {
     control: Option<RawControl>,
     #[serde(default)]
     webhooks: Option<RawWebhooks>,
+    #[serde(default)]
+    autologin: Autologin,
+    #[serde(default)]
+    aws: AwsSettings,
+    #[serde(default)]
+    gcp: GcpSettings,
+    #[serde(default)]
+    azure: AzureSettings,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +283,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             http_listen,
             control_socket,
             webhooks,
+            clouds: Clouds {
+                autologin: raw.autologin,
+                aws: raw.aws,
+                gcp: GcpSettings {
+                    credentials_file: raw.gcp.credentials_file.map(|f| base.join(f)),
+                    ..raw.gcp
+                },
+                azure: raw.azure,
+            },
         }),
         _ => Err(problems),
     }

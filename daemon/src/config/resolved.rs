@@ -494,6 +494,17 @@ fn image_repository(
         &ns,
         s.proxy_secret_ref.as_ref(),
     );
+    if provider != "generic"
+        && let Some(secret) = &s.secret_ref
+    {
+        r.warn(
+            secret.name.mark,
+            format!(
+                "spec.secretRef is ignored: with spec.provider {provider} the credentials come from \
+                 the cloud login (as in Flux); remove one of the two"
+            ),
+        );
+    }
     let interval = interval?;
     let (image_name, image) = image?;
     Some(ImageRepository {

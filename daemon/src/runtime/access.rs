@@ -9,11 +9,13 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
-use imagebump_auth::Credential;
 use imagebump_auth::docker_config::{DockerConfig, MatchOptions};
+use imagebump_auth::{Cloud, Credential};
 use imagebump_registry::{BuildError, Client, ClientBuilder, Options};
 use imagebump_writer::git::{GitAuth, Remote, SigningKey};
 
+use super::Shared;
+use crate::config::file::Autologin;
 use crate::config::raw::ObjectMeta;
 use crate::config::resolved::{GitRepository, ImageRepository, NamespacedName};
 use crate::config::secret::{Secret, docker_config_of};
@@ -43,9 +45,16 @@ pub enum AccessError {
         /// What is wrong, for people.
         problem: String,
     },
-    /// `spec.provider` names a cloud this build does not log in to yet.
-    #[error("spec.provider {0:?}: cloud registry login is not supported yet; use a secretRef")]
-    UnsupportedProvider(String),
+    /// The cloud login failed (no credentials in the environment, the token service refused).
+    #[error("{cloud} login for {registry}: {reason}")]
+    Cloud {
+        /// `aws`, `gcp` or `azure`.
+        cloud: &'static str,
+        /// The registry host.
+        registry: String,
+        /// Why, without secrets.
+        reason: String,
+    },
     /// The HTTP client could not be built (bad CA or client certificate).
     #[error("{0}")]
     Client(#[from] imagebump_registry::BuildError),
@@ -77,8 +86,9 @@ impl Secrets<'_> {
     }
 }
 
-/// A mounted Secret: one file per key. Kubernetes' `..data` links and other hidden entries
-/// are skipped; the visible names are symlinks into them and are followed.
+/// A mounted Secret: one file per key. Kubernetes' own entries (`..data`, `..2026_11_23_…`)
+/// are skipped; the key names are symlinks into them and are followed. Keys may start with a
+/// dot themselves (`.dockerconfigjson`).
 fn read_secret_dir(dir: &Path, key: &NamespacedName) -> Result<Secret, AccessError> {
     let unreadable = |path: &Path, e: &std::io::Error| AccessError::Unreadable {
         secret: key.clone(),
@@ -90,7 +100,7 @@ fn read_secret_dir(dir: &Path, key: &NamespacedName) -> Result<Secret, AccessErr
         let entry = entry.map_err(|e| unreadable(dir, &e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if name.starts_with('.') || !path.is_file() {
+        if name.starts_with("..") || !path.is_file() {
             continue;
         }
         let bytes = std::fs::read(&path).map_err(|e| unreadable(&path, &e))?;
@@ -161,20 +171,68 @@ pub struct RegistryAccess {
     pub options: Options,
 }
 
+/// The cloud that logs in for `repository`: its `spec.provider`, or, for an object with
+/// neither a provider nor a `secretRef`, the cloud whose registry hosts match when
+/// `[autologin]` enables it (Flux's old `--aws-autologin-for-ecr` and friends).
+pub fn cloud_of(repository: &ImageRepository, autologin: Autologin) -> Option<Cloud> {
+    if let Some(cloud) = Cloud::from_name(&repository.provider) {
+        return Some(cloud);
+    }
+    if repository.secret_ref.is_some() {
+        return None;
+    }
+    imagebump_auth::cloud::cloud_for_host(repository.image.registry()).filter(|cloud| match cloud {
+        Cloud::Aws => autologin.aws,
+        Cloud::Gcp => autologin.gcp,
+        Cloud::Azure => autologin.azure,
+    })
+}
+
+impl Shared {
+    /// The client and credential for one scan (or digest lookup) of `repository`: its
+    /// Secrets read now, or its cloud's login (cached by the provider until 80 % of the
+    /// token's life, at most an hour).
+    pub async fn registry_access(&self, repository: &ImageRepository) -> Result<RegistryAccess, AccessError> {
+        let cloud = cloud_of(repository, self.autologin);
+        let mut access = {
+            let objects = self.objects.borrow().clone();
+            let secrets = Secrets {
+                objects: &objects.secrets,
+                dir: self.secrets_dir.as_deref(),
+            };
+            registry_access(repository, secrets, &self.clients, cloud.is_none())?
+        };
+        if let Some(cloud) = cloud {
+            let image = &repository.image;
+            let found = self
+                .clouds
+                .credentials(cloud, image.registry(), image.repository())
+                .await
+                .map_err(|e| AccessError::Cloud {
+                    cloud: cloud.name(),
+                    registry: image.registry().to_owned(),
+                    reason: e.to_string(),
+                })?;
+            access.credential = found.credential;
+        }
+        Ok(access)
+    }
+}
+
 /// Builds the client and credential for a scan of `repository`, from its Secrets as Flux reads
 /// them: `secretRef` (a docker-registry Secret), `certSecretRef` (`ca.crt`, `tls.crt`,
 /// `tls.key`, or the older `caFile`/`certFile`/`keyFile`), `proxySecretRef` (`address`,
 /// `username`, `password`).
-pub fn registry_access(
+/// With `use_secret_ref` false (a cloud logs in instead) the `secretRef` is not read, as in
+/// Flux.
+fn registry_access(
     repository: &ImageRepository,
     secrets: Secrets<'_>,
     clients: &Clients,
+    use_secret_ref: bool,
 ) -> Result<RegistryAccess, AccessError> {
-    if !repository.provider.is_empty() && repository.provider != "generic" {
-        return Err(AccessError::UnsupportedProvider(repository.provider.clone()));
-    }
     let image = &repository.image;
-    let credential = match &repository.secret_ref {
+    let credential = match repository.secret_ref.as_ref().filter(|_| use_secret_ref) {
         None => Credential::Anonymous,
         Some(key) => {
             let secret = secrets.get(key)?;
@@ -322,6 +380,7 @@ mod tests {
         std::fs::write(secret_dir.join("..2026_11_23/username"), "bot").unwrap();
         std::fs::write(secret_dir.join("username"), "bot").unwrap();
         std::fs::write(secret_dir.join("password"), "s3cret").unwrap();
+        std::fs::write(secret_dir.join(".dockerconfigjson"), "{}").unwrap();
         let objects = BTreeMap::new();
         let secrets = Secrets {
             objects: &objects,
@@ -330,6 +389,7 @@ mod tests {
         let secret = secrets.get(&key("flux-system", "git")).unwrap();
         assert_eq!(secret.get("password").unwrap().unwrap(), b"s3cret");
         assert!(secret.get("..2026_11_23").unwrap().is_none());
+        assert_eq!(secret.get(".dockerconfigjson").unwrap().unwrap(), b"{}");
         let missing = secrets.get(&key("flux-system", "nope")).unwrap_err();
         assert_eq!(
             missing.to_string(),

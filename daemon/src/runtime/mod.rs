@@ -22,6 +22,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::{error, info, warn};
 
+use crate::config::file::{Autologin, Clouds};
 use crate::config::{self, Config, Objects};
 use crate::http::{self, Health, HttpState};
 use crate::metrics::Metrics;
@@ -31,6 +32,7 @@ use crate::state::Store;
 use crate::systemd::Notifier;
 use access::Clients;
 use board::Board;
+use imagebump_auth::{Cloud, CloudObserver, CloudOptions, CloudProviders};
 use supervisor::Supervisor;
 
 /// How long writers get to finish a run in progress at shutdown.
@@ -61,6 +63,47 @@ pub struct Shared {
     pub clients: Clients,
     /// Scans running at once (Flux's image-reflector-controller runs 4 reconciles at once).
     pub scan_slots: Semaphore,
+    /// ECR, GCP and ACR logins, each with its token cache.
+    pub clouds: CloudProviders,
+    /// `[autologin]`.
+    pub autologin: Autologin,
+}
+
+/// Cloud login events counted in the metrics.
+struct CloudMetrics(Arc<Metrics>);
+
+impl CloudObserver for CloudMetrics {
+    fn token_request(&self, cloud: Cloud, ok: bool) {
+        self.0.cloud_token_request(cloud.name(), ok);
+    }
+
+    fn cache(&self, cloud: Cloud, hit: bool) {
+        self.0.cloud_token_cache(cloud.name(), hit);
+    }
+}
+
+/// The cloud providers `[aws]`, `[gcp]` and `[azure]` describe, over what the environment
+/// says (`AWS_*`, `GOOGLE_APPLICATION_CREDENTIALS`, `GCE_METADATA_HOST`, `AZURE_*`).
+fn cloud_providers(settings: &Clouds, metrics: &Arc<Metrics>) -> CloudProviders {
+    let mut options = CloudOptions::from_env();
+    let (aws, gcp, azure) = (&settings.aws, &settings.gcp, &settings.azure);
+    options.aws.endpoint_url.clone_from(&aws.endpoint_url);
+    options.aws.region.clone_from(&aws.region);
+    if gcp.credentials_file.is_some() {
+        options.gcp.credentials_file.clone_from(&gcp.credentials_file);
+    }
+    if gcp.metadata_host.is_some() {
+        options.gcp.metadata_host.clone_from(&gcp.metadata_host);
+    }
+    if let Some(host) = &azure.authority_host {
+        options.azure.authority_host.clone_from(host);
+    }
+    if let Some(endpoint) = &azure.imds_endpoint {
+        options.azure.imds_endpoint.clone_from(endpoint);
+    }
+    options.azure.exchange_base.clone_from(&azure.exchange_base);
+    options.observer = Some(Arc::new(CloudMetrics(Arc::clone(metrics))));
+    CloudProviders::new(options)
 }
 
 /// How many scans run at once; the rest wait for a slot.
@@ -84,6 +127,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         hooks: watch::Sender::new(Arc::new(Hooks::new())),
         clients: Clients::default(),
         scan_slots: Semaphore::new(CONCURRENT_SCANS),
+        clouds: cloud_providers(&config.clouds, &metrics),
+        autologin: config.clouds.autologin,
     });
     let mut supervisor = Supervisor::new(Arc::clone(&shared));
     supervisor.apply(load(&config, &metrics, &notifier));

@@ -13,7 +13,6 @@ use imagebump_registry::digest;
 use imagebump_writer::result::LatestImage;
 use tracing::{info, warn};
 
-use super::access::{Secrets, registry_access};
 use super::actor::{Command, Ctx};
 use super::board::TagSnapshot;
 use crate::config::resolved::{ImagePolicy, ImageRepository};
@@ -224,19 +223,17 @@ async fn resolve_digest(
     repository: &ImageRepository,
     tag: &str,
 ) -> Result<String, (SelectionOutcome, String)> {
-    let objects = ctx.shared.objects.borrow().clone();
-    let secrets = Secrets {
-        objects: &objects.secrets,
-        dir: ctx.shared.secrets_dir.as_deref(),
-    };
     let failed = |e: String| {
         (
             SelectionOutcome::Failed,
             format!("failed to resolve the digest of {tag}: {e}"),
         )
     };
-    let access =
-        registry_access(repository, secrets, &ctx.shared.clients).map_err(|e| failed(e.to_string()))?;
+    let access = ctx
+        .shared
+        .registry_access(repository)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     digest(
         &access.client,
         &repository.image,

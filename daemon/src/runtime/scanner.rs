@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use imagebump_registry::{TagSet, list_tags};
 use tracing::{info, warn};
 
-use super::access::{Secrets, registry_access};
 use super::actor::{Backoff, Command, Ctx, jittered};
 use super::board::TagSnapshot;
 use crate::config::resolved::ImageRepository;
@@ -171,12 +170,10 @@ async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
 /// metric kind and the message shown in status.
 async fn list(ctx: &Ctx<ImageRepository>) -> Result<TagSet, (&'static str, String)> {
     let repository = &ctx.object;
-    let objects = ctx.shared.objects.borrow().clone();
-    let secrets = Secrets {
-        objects: &objects.secrets,
-        dir: ctx.shared.secrets_dir.as_deref(),
-    };
-    let access = registry_access(repository, secrets, &ctx.shared.clients)
+    let access = ctx
+        .shared
+        .registry_access(repository)
+        .await
         .map_err(|e| ("registry_auth", e.to_string()))?;
     // A bounded number of scans at a time: a thousand repositories due together queue here
     // instead of all holding connections and buffers at once.

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::daemon_support::objects::{Automation, automation, git_repository, policy, repository};
 use crate::daemon_support::{
-    DaemonUnderTest, PATIENCE, QUIET, Settings, TAGS, deployment, pipeline, servers, wait_for_file,
-    wait_until,
+    DaemonUnderTest, PATIENCE, QUIET, Settings, TAGS, deployment, pipeline, registry_secret, servers,
+    wait_for_file, wait_until,
 };
 use crate::support::repo_root;
 
@@ -757,16 +757,6 @@ async fn sigterm_stops_the_daemon_cleanly() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(!daemon.socket.exists(), "the control socket is left behind");
     assert!(daemon.log().trim_end().ends_with("stopped"), "{}", daemon.log());
-}
-
-/// A `kubernetes.io/dockerconfigjson` Secret for `host`, in `stringData` as people write it.
-fn registry_secret(host: &str, user: &str, password: &str) -> String {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: flux-system\n\
-         type: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: \
-         '{{\"auths\":{{\"{host}\":{{\"username\":\"{user}\",\"password\":\"{password}\",\"auth\":\"{auth}\"}}}}}}'\n"
-    )
 }
 
 /// Runs a repository and a policy on a registry with htpasswd credentials from a Secret,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use imagebump_testsupport::{GitServer, GitTransport, RegistryMode, TestRegistry};
 use serde_json::Value;
 
@@ -46,6 +47,10 @@ pub struct Settings {
     pub args: Vec<String>,
     /// Extra imagebump.toml tables (`[webhooks]\nmax_body_bytes = 64\n`).
     pub extra_config: String,
+    /// Extra environment of the daemon process.
+    pub env: Vec<(String, String)>,
+    /// Extra top-level imagebump.toml keys (`secrets_dir = "secrets"`), before any table.
+    pub top_level_config: String,
 }
 
 impl Default for Settings {
@@ -54,6 +59,8 @@ impl Default for Settings {
             objects_entry: "objects".to_owned(),
             args: Vec::new(),
             extra_config: String::new(),
+            env: Vec::new(),
+            top_level_config: String::new(),
         }
     }
 }
@@ -128,13 +135,14 @@ impl DaemonUnderTest {
     fn spawn(&mut self) {
         self.http = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = format!(
-            "objects = [{objects:?}]\nstate_dir = {state:?}\ndefault_namespace = \"flux-system\"\n\
+            "objects = [{objects:?}]\nstate_dir = {state:?}\ndefault_namespace = \"flux-system\"\n{top}\
              [http]\nlisten = \"{http}\"\n[control]\nsocket = {socket:?}\n{extra}",
             objects = self.settings.objects_entry,
             state = self.state.display().to_string(),
             http = self.http,
             socket = self.socket.display().to_string(),
             extra = self.settings.extra_config,
+            top = self.settings.top_level_config,
         );
         std::fs::write(&self.config, config).expect("writing imagebump.toml");
         let mut log = std::fs::OpenOptions::new()
@@ -152,6 +160,7 @@ impl DaemonUnderTest {
             .env_remove("IMAGEBUMP_LOG")
             .env_remove("IMAGEBUMP_LOG_FORMAT")
             .env_remove("NOTIFY_SOCKET")
+            .envs(self.settings.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("duplicating the log handle"))
             .stderr(log)
@@ -465,4 +474,14 @@ pub fn wait_for_file(git: &GitServer, repo: &str, branch: &str, path: &str, expe
     wait_until(PATIENCE, &format!("{repo}:{branch}:{path} to be updated"), || {
         git.read_file(repo, branch, path).as_deref() == Some(expected)
     });
+}
+
+/// A `kubernetes.io/dockerconfigjson` Secret for `host`, in `stringData` as people write it.
+pub fn registry_secret(host: &str, user: &str, password: &str) -> String {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: flux-system\n\
+         type: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: \
+         '{{\"auths\":{{\"{host}\":{{\"username\":\"{user}\",\"password\":\"{password}\",\"auth\":\"{auth}\"}}}}}}'\n"
+    )
 }

@@ -3,6 +3,7 @@
 mod check;
 mod control;
 mod create;
+mod credentials;
 mod daemon;
 mod daemon_support;
 mod policy_select;
