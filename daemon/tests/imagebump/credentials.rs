@@ -135,6 +135,8 @@ async fn provider_aws_logs_in_through_the_ecr_api() {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         extra_config: format!("[aws]\nendpoint_url = \"{}\"\n", moto.endpoint()),
+        // Every crate's debug lines, the AWS SDK's included: still no secret.
+        args: vec!["--log-level".to_owned(), "debug".to_owned()],
         env: vec![
             ("AWS_ACCESS_KEY_ID".to_owned(), "AKIDEXAMPLE".to_owned()),
             (
