@@ -167,6 +167,31 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_of_scan_requests_is_one_wake_up() {
+        let board = Board::default();
+        let mut requests = board.scan_requests(&key("app"));
+        // While a scan runs, webhooks keep coming: they leave one pending wake-up, not ten.
+        for _ in 0..10 {
+            board.request_scan(&key("app"));
+        }
+        assert!(requests.has_changed().unwrap());
+        requests.borrow_and_update();
+        assert!(!requests.has_changed().unwrap());
+        board.request_scan(&key("other"));
+        assert!(!requests.has_changed().unwrap(), "another repository's request");
+    }
+
+    #[test]
+    fn the_earliest_pending_webhook_is_taken_once() {
+        let board = Board::default();
+        let first = Instant::now();
+        board.note_webhook("flux-system", first);
+        board.note_webhook("flux-system", first + std::time::Duration::from_secs(1));
+        assert_eq!(board.take_webhook("flux-system"), Some(first));
+        assert_eq!(board.take_webhook("flux-system"), None);
+    }
+
+    #[test]
     fn a_changed_latest_image_wakes_its_namespace_only() {
         let board = Board::default();
         let mut ours = board.namespace_changes("flux-system");
