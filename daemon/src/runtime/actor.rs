@@ -13,6 +13,7 @@ use tracing::{Instrument, error};
 
 use super::Shared;
 use crate::config::resolved::NamespacedName;
+use crate::metrics::Metrics;
 
 /// What the supervisor can ask of a running actor.
 #[derive(Debug)]
@@ -69,7 +70,7 @@ impl Drop for AbortOnDrop {
 /// Runs `body` as a task and starts it again, after a growing pause, whenever it panics.
 /// The task ends when `body` returns (its inbox closed) or when the handle is aborted.
 pub fn spawn_supervised<F, Fut>(
-    shared: &Arc<Shared>,
+    metrics: &Arc<Metrics>,
     kind: &'static str,
     key: &NamespacedName,
     body: F,
@@ -78,7 +79,7 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let shared = Arc::clone(shared);
+    let metrics = Arc::clone(metrics);
     let span = tracing::info_span!("object", kind, namespace = %key.namespace, name = %key.name);
     tokio::spawn(
         async move {
@@ -95,7 +96,7 @@ where
                             restart_in = ?pause,
                             "actor panicked; restarting"
                         );
-                        shared.metrics.actor_restarted(actor_kind(kind));
+                        metrics.actor_restarted(actor_kind(kind));
                         tokio::time::sleep(pause).await;
                     }
                 }
@@ -159,6 +160,34 @@ pub fn jittered(interval: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_actor_is_restarted_after_a_pause_and_counted() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let metrics = Arc::new(Metrics::new());
+        let runs = Arc::new(AtomicU32::new(0));
+        let key = NamespacedName {
+            namespace: "flux-system".to_owned(),
+            name: "app".to_owned(),
+        };
+        let counter = Arc::clone(&runs);
+        let task = spawn_supervised(&metrics, "ImageRepository", &key, move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                // Panics twice, then ends as a stopped actor does.
+                assert!(counter.fetch_add(1, Ordering::SeqCst) >= 2, "boom");
+            }
+        });
+        task.await.unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert!(
+            metrics
+                .encode()
+                .contains(r#"imagebump_actor_restarts_total{kind="scanner"} 2"#),
+            "{}",
+            metrics.encode()
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {
