@@ -7,6 +7,7 @@ mod credentials;
 mod daemon;
 mod daemon_support;
 mod policy_select;
+mod refresh_script;
 mod scan;
 mod support;
 mod update;
