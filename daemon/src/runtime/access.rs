@@ -181,7 +181,12 @@ pub fn cloud_of(repository: &ImageRepository, autologin: Autologin) -> Option<Cl
     if repository.secret_ref.is_some() {
         return None;
     }
-    imagebump_auth::cloud::cloud_for_host(repository.image.registry()).filter(|cloud| match cloud {
+    // ECR Public (`public.ecr.aws`) is read anonymously; auto-login must not take that away.
+    let registry = repository.image.registry();
+    if registry == imagebump_auth::cloud::aws::PUBLIC_HOST {
+        return None;
+    }
+    imagebump_auth::cloud::cloud_for_host(registry).filter(|cloud| match cloud {
         Cloud::Aws => autologin.aws,
         Cloud::Gcp => autologin.gcp,
         Cloud::Azure => autologin.azure,
@@ -369,6 +374,75 @@ mod tests {
         NamespacedName {
             namespace: ns.to_owned(),
             name: name.to_owned(),
+        }
+    }
+
+    fn repository(image: &str, provider: &str, secret: bool) -> ImageRepository {
+        let yaml = format!(
+            "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: app\n  \
+             namespace: ns\nspec:\n  image: {image}\n  interval: 1m\n  provider: {provider}\n{}",
+            if secret {
+                "  secretRef:\n    name: s\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns\n"
+            } else {
+                ""
+            }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("o.yaml"), yaml).unwrap();
+        std::fs::write(
+            dir.path().join("c.toml"),
+            "objects = [\"o.yaml\"]\nstate_dir = \"s\"\n",
+        )
+        .unwrap();
+        let config = crate::config::file::load(&dir.path().join("c.toml")).unwrap();
+        let loaded = crate::config::load_objects(&config);
+        loaded
+            .objects
+            .image_repositories
+            .into_values()
+            .next()
+            .expect("a valid repository")
+    }
+
+    #[test]
+    fn the_cloud_that_logs_in() {
+        let all = Autologin {
+            aws: true,
+            gcp: true,
+            azure: true,
+        };
+        let ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app";
+        let cases = [
+            (ecr, "aws", false, Autologin::default(), Some(Cloud::Aws)),
+            (ecr, "aws", true, Autologin::default(), Some(Cloud::Aws)),
+            (ecr, "generic", false, Autologin::default(), None),
+            (ecr, "generic", false, all, Some(Cloud::Aws)),
+            (ecr, "generic", true, all, None),
+            (
+                "europe-docker.pkg.dev/p/r/app",
+                "generic",
+                false,
+                all,
+                Some(Cloud::Gcp),
+            ),
+            ("team.azurecr.io/app", "generic", false, all, Some(Cloud::Azure)),
+            (
+                "team.azurecr.io/app",
+                "generic",
+                false,
+                Autologin { azure: false, ..all },
+                None,
+            ),
+            ("public.ecr.aws/org/app", "generic", false, all, None),
+            ("ghcr.io/org/app", "generic", false, all, None),
+        ];
+        for (image, provider, secret, autologin, want) in cases {
+            let repo = repository(image, provider, secret);
+            assert_eq!(
+                cloud_of(&repo, autologin),
+                want,
+                "{image} {provider} secret={secret}"
+            );
         }
     }
 

@@ -235,7 +235,9 @@ impl Supervisor {
             inbox: Arc::new(Mutex::new(receiver)),
             suspended: suspended_rx,
         };
-        let task = spawn_supervised(&self.shared.metrics, kind_name(kind), key, move || body(ctx.clone()));
+        let task = spawn_supervised(&self.shared.metrics, kind_name(kind), key, move || {
+            body(ctx.clone())
+        });
         self.actors.insert(
             (kind, key.clone()),
             Actor {
