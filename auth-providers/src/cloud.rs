@@ -26,6 +26,32 @@ use crate::Credentials;
 use crate::cache::{CachedProvider, Clock, DEFAULT_MAX_AGE, SystemClock};
 use crate::provider::{BoxFuture, CredentialProvider, Error};
 
+/// Implements [`CredentialProvider`] for a cloud provider with an inherent
+/// `async fn fetch(&self, registry) -> Result<Credentials, CloudError>`: every cloud logs in
+/// per registry, whatever the repository.
+macro_rules! fetch_is_the_credential_provider {
+    ($provider:ty, $cloud:expr) => {
+        impl $crate::provider::CredentialProvider for $provider {
+            fn name(&self) -> &'static str {
+                $cloud.name()
+            }
+
+            fn credentials<'a>(
+                &'a self,
+                registry: &'a str,
+                _repository: &'a str,
+            ) -> $crate::provider::BoxFuture<'a, Result<$crate::Credentials, $crate::provider::Error>> {
+                Box::pin(async move {
+                    self.fetch(registry)
+                        .await
+                        .map_err(|e| $crate::provider::Error::cloud(registry, e))
+                })
+            }
+        }
+    };
+}
+use fetch_is_the_credential_provider;
+
 pub mod aws;
 pub mod azure;
 pub mod gcp;

@@ -22,7 +22,6 @@ use base64::Engine as _;
 use regex::Regex;
 
 use super::{Cloud, CloudError, host_of};
-use crate::provider::{BoxFuture, CredentialProvider, Error};
 use crate::{Credential, Credentials, Secret};
 
 /// The ECR registry host pattern (Flux's, from `fluxcd/pkg/auth/aws`): account, optional
@@ -200,19 +199,7 @@ impl fmt::Debug for AwsProvider {
     }
 }
 
-impl CredentialProvider for AwsProvider {
-    fn name(&self) -> &'static str {
-        Cloud::Aws.name()
-    }
-
-    fn credentials<'a>(
-        &'a self,
-        registry: &'a str,
-        _repository: &'a str,
-    ) -> BoxFuture<'a, Result<Credentials, Error>> {
-        Box::pin(async move { self.fetch(registry).await.map_err(|e| Error::cloud(registry, e)) })
-    }
-}
+super::fetch_is_the_credential_provider!(AwsProvider, Cloud::Aws);
 
 fn endpoint(region: &str) -> String {
     format!("ECR GetAuthorizationToken in {region}")

@@ -23,7 +23,6 @@ use serde::Deserialize;
 
 use super::http::{default_client, endpoint_of, metadata_client, send_json};
 use super::{Cloud, CloudError, host_of, jwt};
-use crate::provider::{BoxFuture, CredentialProvider, Error};
 use crate::{Credential, Credentials, Secret};
 
 /// The ACR host pattern (Flux's).
@@ -344,19 +343,7 @@ impl fmt::Debug for AzureProvider {
     }
 }
 
-impl CredentialProvider for AzureProvider {
-    fn name(&self) -> &'static str {
-        Cloud::Azure.name()
-    }
-
-    fn credentials<'a>(
-        &'a self,
-        registry: &'a str,
-        _repository: &'a str,
-    ) -> BoxFuture<'a, Result<Credentials, Error>> {
-        Box::pin(async move { self.fetch(registry).await.map_err(|e| Error::cloud(registry, e)) })
-    }
-}
+super::fetch_is_the_credential_provider!(AzureProvider, Cloud::Azure);
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,6 @@ use serde::Deserialize;
 
 use super::http::{default_client, endpoint_of, expiry_after, lenient_u64, metadata_client, send_json};
 use super::{Cloud, CloudError, host_of, jwt};
-use crate::provider::{BoxFuture, CredentialProvider, Error};
 use crate::{Credential, Credentials, Secret};
 
 /// The GCR / Artifact Registry host pattern (Flux's).
@@ -293,19 +292,7 @@ impl fmt::Debug for GcpProvider {
     }
 }
 
-impl CredentialProvider for GcpProvider {
-    fn name(&self) -> &'static str {
-        Cloud::Gcp.name()
-    }
-
-    fn credentials<'a>(
-        &'a self,
-        registry: &'a str,
-        _repository: &'a str,
-    ) -> BoxFuture<'a, Result<Credentials, Error>> {
-        Box::pin(async move { self.fetch(registry).await.map_err(|e| Error::cloud(registry, e)) })
-    }
-}
+super::fetch_is_the_credential_provider!(GcpProvider, Cloud::Gcp);
 
 fn parse_url(text: &str, path: &Path) -> Result<reqwest::Url, CloudError> {
     reqwest::Url::parse(text)

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -144,6 +144,50 @@ impl Backoff {
     /// A run succeeded.
     pub fn reset(&mut self) {
         self.failures = 0;
+    }
+}
+
+/// When an interval-driven actor runs next: one (jittered) interval after a success, after a
+/// growing pause after a failure (0.8 s doubling, at most the interval and at most 5 minutes),
+/// at once when resumed.
+#[derive(Debug)]
+pub struct Schedule {
+    due: Instant,
+    interval: Duration,
+    backoff: Backoff,
+}
+
+impl Schedule {
+    /// Failures are retried at least this often, whatever the interval.
+    const LONGEST_RETRY: Duration = Duration::from_mins(5);
+
+    /// The first run at `due`, then every `interval`.
+    pub fn new(due: Instant, interval: Duration) -> Self {
+        Schedule {
+            due,
+            interval,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// When the next run is due.
+    pub fn due(&self) -> Instant {
+        self.due
+    }
+
+    /// A run finished, successfully or not.
+    pub fn ran(&mut self, ok: bool) {
+        self.due = if ok {
+            self.backoff.reset();
+            Instant::now() + jittered(self.interval)
+        } else {
+            Instant::now() + self.backoff.next(self.interval.min(Self::LONGEST_RETRY))
+        };
+    }
+
+    /// Run as soon as possible (after a resume).
+    pub fn now(&mut self) {
+        self.due = Instant::now();
     }
 }
 

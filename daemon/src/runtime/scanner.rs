@@ -1,12 +1,12 @@
 //! The scanner of one `ImageRepository`: on its interval, on `reconcile` and after a resume,
 //! list the tags, store them and publish them to the repository's policies.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use imagebump_registry::{TagSet, list_tags};
 use tracing::{info, warn};
 
-use super::actor::{Backoff, Command, Ctx, jittered};
+use super::actor::{Command, Ctx, Schedule};
 use super::board::TagSnapshot;
 use crate::config::resolved::ImageRepository;
 use crate::state::RepositoryRecord;
@@ -17,20 +17,19 @@ pub async fn run(ctx: Ctx<ImageRepository>) {
     let mut inbox = ctx.inbox.lock().await;
     let mut suspended = ctx.suspended.clone();
     let mut requests = ctx.shared.board.scan_requests(&ctx.key);
-    let mut next = resume_point(&ctx);
-    let mut backoff = Backoff::default();
+    let mut schedule = Schedule::new(resume_point(&ctx), ctx.object.interval);
     loop {
         let is_suspended = *suspended.borrow_and_update();
         tokio::select! {
-            () = tokio::time::sleep_until(next.into()), if !is_suspended => {
-                next = after(&ctx, Box::pin(scan(&ctx)).await.is_ok(), &mut backoff);
+            () = tokio::time::sleep_until(schedule.due().into()), if !is_suspended => {
+                schedule.ran(Box::pin(scan(&ctx)).await.is_ok());
             }
             requested = requests.changed(), if !is_suspended => {
                 if requested.is_err() {
                     return;
                 }
                 requests.borrow_and_update();
-                next = after(&ctx, Box::pin(scan(&ctx)).await.is_ok(), &mut backoff);
+                schedule.ran(Box::pin(scan(&ctx)).await.is_ok());
             }
             command = inbox.recv() => match command {
                 None => return,
@@ -39,7 +38,7 @@ pub async fn run(ctx: Ctx<ImageRepository>) {
                         Err(format!("ImageRepository {} is suspended", ctx.key))
                     } else {
                         let result = Box::pin(scan(&ctx)).await;
-                        next = after(&ctx, result.is_ok(), &mut backoff);
+                        schedule.ran(result.is_ok());
                         result.map(|n| format!("scan fetched {n} tags"))
                     };
                     // The caller may have gone away; the scan counts all the same.
@@ -51,21 +50,10 @@ pub async fn run(ctx: Ctx<ImageRepository>) {
                     return;
                 }
                 if !*suspended.borrow() {
-                    next = Instant::now();
+                    schedule.now();
                 }
             }
         }
-    }
-}
-
-/// When the next scan is due after one finished.
-fn after(ctx: &Ctx<ImageRepository>, ok: bool, backoff: &mut Backoff) -> Instant {
-    let interval = ctx.object.interval;
-    if ok {
-        backoff.reset();
-        Instant::now() + jittered(interval)
-    } else {
-        Instant::now() + backoff.next(interval.min(Duration::from_mins(5)))
     }
 }
 

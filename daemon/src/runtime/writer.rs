@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
 use super::access::{Secrets, git_remote, signing_key};
-use super::actor::{Backoff, Command, Ctx, jittered};
+use super::actor::{Command, Ctx, Schedule};
 use crate::config::resolved::{GitRepository, ImageUpdateAutomation, NamespacedName};
 use crate::metrics::RunOutcome;
 use crate::state::ImageRefRecord;
@@ -52,13 +52,12 @@ pub async fn run(ctx: Ctx<Plan>) {
     // Policies may have published before this writer subscribed (they start first, and a
     // restarted writer missed what happened while it was down): look at them once now.
     changes.mark_changed();
-    let mut next = resume_point(&ctx);
-    let mut backoff = Backoff::default();
+    let mut schedule = Schedule::new(resume_point(&ctx), ctx.object.automation.interval);
     loop {
         let is_suspended = *suspended.borrow_and_update();
         tokio::select! {
-            () = tokio::time::sleep_until(next.into()), if !is_suspended => {
-                next = after(&ctx, Box::pin(run_once(&ctx)).await.is_ok(), &mut backoff);
+            () = tokio::time::sleep_until(schedule.due().into()), if !is_suspended => {
+                schedule.ran(Box::pin(run_once(&ctx)).await.is_ok());
             }
             policy_change = changes.changed(), if !is_suspended => {
                 if policy_change.is_err() {
@@ -66,7 +65,7 @@ pub async fn run(ctx: Ctx<Plan>) {
                 }
                 tokio::time::sleep(SETTLE).await;
                 changes.borrow_and_update();
-                next = after(&ctx, Box::pin(run_once(&ctx)).await.is_ok(), &mut backoff);
+                schedule.ran(Box::pin(run_once(&ctx)).await.is_ok());
             }
             command = inbox.recv() => match command {
                 None => return,
@@ -75,7 +74,7 @@ pub async fn run(ctx: Ctx<Plan>) {
                         Err(format!("ImageUpdateAutomation {} is suspended", ctx.key))
                     } else {
                         let result = Box::pin(run_once(&ctx)).await;
-                        next = after(&ctx, result.is_ok(), &mut backoff);
+                        schedule.ran(result.is_ok());
                         result
                     };
                     let _ = reply.send(result);
@@ -86,20 +85,10 @@ pub async fn run(ctx: Ctx<Plan>) {
                     return;
                 }
                 if !*suspended.borrow() {
-                    next = Instant::now();
+                    schedule.now();
                 }
             }
         }
-    }
-}
-
-fn after(ctx: &Ctx<Plan>, ok: bool, backoff: &mut Backoff) -> Instant {
-    let interval = ctx.object.automation.interval;
-    if ok {
-        backoff.reset();
-        Instant::now() + jittered(interval)
-    } else {
-        Instant::now() + backoff.next(interval.min(Duration::from_mins(5)))
     }
 }
 
