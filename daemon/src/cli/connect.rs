@@ -89,6 +89,26 @@ pub fn unexpected(response: &Response) -> Outcome {
     Outcome::Failed
 }
 
+/// Prints the daemon's answer to a reconcile, suspend or resume as flux does (`✔ completed`
+/// and the daemon's message, or `✗ why`) and says how the command ends.
+pub fn report_answer(answer: Result<Response, Outcome>, completed: &str) -> Outcome {
+    match answer {
+        Ok(Response::Done { message }) => {
+            eprintln!("✔ {completed}");
+            if !message.is_empty() {
+                eprintln!("✔ {message}");
+            }
+            Outcome::Success
+        }
+        Ok(Response::Failed { message }) => {
+            eprintln!("✗ {message}");
+            Outcome::Failed
+        }
+        Ok(other) => unexpected(&other),
+        Err(outcome) => outcome,
+    }
+}
+
 /// The kinds `reconcile`, `suspend` and `resume` act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImageKind {

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use super::connect::{self, ObjectArgs};
-use crate::control::protocol::{Request, Response};
+use crate::control::protocol::Request;
 
 /// What to reconcile.
 #[derive(Debug, clap::Subcommand)]
@@ -30,19 +30,9 @@ pub fn run(command: &Command) -> anyhow::Result<Outcome> {
     // Flux says "annotating": it asks through an annotation. The daemon is asked directly.
     eprintln!("► triggering {kind:?} {} in {namespace} namespace", args.name);
     let waiting = || eprintln!("◎ waiting for {kind:?} reconciliation");
-    Ok(match connect::call_then(&socket, &request, waiting) {
-        Ok(Response::Done { message }) => {
-            eprintln!("✔ {kind:?} reconciliation completed");
-            if !message.is_empty() {
-                eprintln!("✔ {message}");
-            }
-            Outcome::Success
-        }
-        Ok(Response::Failed { message }) => {
-            eprintln!("✗ {message}");
-            Outcome::Failed
-        }
-        Ok(other) => connect::unexpected(&other),
-        Err(outcome) => outcome,
-    })
+    let answer = connect::call_then(&socket, &request, waiting);
+    Ok(connect::report_answer(
+        answer,
+        &format!("{kind:?} reconciliation completed"),
+    ))
 }

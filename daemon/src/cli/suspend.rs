@@ -4,7 +4,7 @@
 
 use super::Outcome;
 use super::connect::{self, ObjectArgs};
-use crate::control::protocol::{Request, Response};
+use crate::control::protocol::Request;
 
 /// What to suspend or resume.
 #[derive(Debug, clap::Subcommand)]
@@ -54,19 +54,6 @@ pub fn run(command: &Command, action: Action) -> anyhow::Result<Outcome> {
     };
     let human = args.kind.human();
     eprintln!("► {doing} {human} {} in {namespace} namespace", args.name);
-    Ok(match connect::call(&socket, &request) {
-        Ok(Response::Done { message }) => {
-            eprintln!("✔ {human} {done}");
-            if !message.is_empty() {
-                eprintln!("✔ {message}");
-            }
-            Outcome::Success
-        }
-        Ok(Response::Failed { message }) => {
-            eprintln!("✗ {message}");
-            Outcome::Failed
-        }
-        Ok(other) => connect::unexpected(&other),
-        Err(outcome) => outcome,
-    })
+    let answer = connect::call(&socket, &request);
+    Ok(connect::report_answer(answer, &format!("{human} {done}")))
 }
