@@ -55,6 +55,41 @@ pub struct HookState {
     pub shared: Arc<Shared>,
     /// Google's keys, for `gcr`.
     pub google: Arc<GoogleVerifier>,
+    /// Refusals logged per receiver.
+    pub refusals: Arc<RefusalLog>,
+}
+
+/// Logs refused requests at most once per receiver every [`RefusalLog::EVERY`], with how many
+/// were refused since: anyone who can reach the listener can send bad requests, and one line
+/// each would let them fill the disk (the metric still counts every one).
+#[derive(Default)]
+pub struct RefusalLog {
+    last: std::sync::Mutex<HashMap<NamespacedName, (Instant, u64)>>,
+}
+
+impl RefusalLog {
+    /// One line per receiver per this long, at most.
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Whether to log this refusal now, and how many went unlogged before it.
+    fn should_log(&self, receiver: &NamespacedName) -> Option<u64> {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        match last.get_mut(receiver) {
+            Some((at, quiet)) if now.duration_since(*at) < Self::EVERY => {
+                *quiet += 1;
+                None
+            }
+            Some((at, quiet)) => {
+                *at = now;
+                Some(std::mem::take(quiet))
+            }
+            None => {
+                last.insert(receiver.clone(), (now, 0));
+                Some(0)
+            }
+        }
+    }
 }
 
 /// `POST /hook/{digest}`, bodies capped at `max_body` bytes (413 above).
@@ -189,7 +224,9 @@ async fn respond(
                 Rejection::Unavailable(reason) => ("unavailable", reason),
             };
             let status = rejection.status();
-            warn!(%reason, status = status.as_u16(), "webhook refused");
+            if let Some(unlogged) = state.refusals.should_log(&hook.key) {
+                warn!(%reason, status = status.as_u16(), unlogged, "webhook refused");
+            }
             return (status, outcome);
         }
         Ok(Verdict::Ignore(reason)) => {
@@ -221,7 +258,10 @@ async fn respond(
         .map(|i| format!("{}:{}", i.repository, i.tag.as_deref().unwrap_or("*")))
         .collect();
     info!(?pushed, ?scans, "webhook accepted");
-    record(&state.shared, &hook.key.to_string());
+    // The store's commit waits for the disk; the sender need not.
+    let shared = Arc::clone(&state.shared);
+    let key = hook.key.to_string();
+    tokio::task::spawn_blocking(move || record(&shared, &key));
     (StatusCode::ACCEPTED, "accepted")
 }
 
@@ -232,5 +272,28 @@ fn record(shared: &Shared, receiver: &str) {
     record.events_accepted += 1;
     if let Err(e) = shared.store.put_receiver(receiver, &record) {
         warn!(error = %e, "cannot record the webhook event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_logged_once_per_receiver_then_counted() {
+        let log = RefusalLog::default();
+        let key = |name: &str| NamespacedName {
+            namespace: "flux-system".to_owned(),
+            name: name.to_owned(),
+        };
+        assert_eq!(log.should_log(&key("a")), Some(0));
+        assert_eq!(log.should_log(&key("a")), None);
+        assert_eq!(log.should_log(&key("a")), None);
+        assert_eq!(log.should_log(&key("b")), Some(0), "each receiver has its own budget");
+        // Ten seconds later the next refusal is logged with the count of the quiet ones.
+        if let Some((at, _)) = log.last.lock().unwrap().get_mut(&key("a")) {
+            *at -= RefusalLog::EVERY;
+        }
+        assert_eq!(log.should_log(&key("a")), Some(2));
     }
 }

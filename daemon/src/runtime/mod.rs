@@ -140,6 +140,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             hooks: shared.hooks.subscribe(),
             shared: Arc::clone(&shared),
             google: Arc::new(GoogleVerifier::new(config.webhooks.google_jwks_url.clone())),
+            refusals: Arc::default(),
         },
         config.webhooks.max_body_bytes,
     );
