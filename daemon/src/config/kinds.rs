@@ -153,8 +153,6 @@ pub struct GitRepositorySpec {
     pub git_ref: Option<GitRef>,
     /// `provider`.
     pub provider: Text,
-    /// `suspend`.
-    pub suspend: bool,
 }
 
 /// One of `Receiver.spec.resources`.
@@ -424,7 +422,6 @@ pub fn git_repository(r: &mut Reader<'_>, root: &Node) -> Option<GitRepositorySp
         timeout: r.string(&s, "timeout"),
         git_ref: git_ref(r, &s, "ref"),
         provider: r.string(&s, "provider"),
-        suspend: r.bool(&s, "suspend"),
     })
 }
 

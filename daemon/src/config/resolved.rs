@@ -1,9 +1,5 @@
 //! The resolved stage: raw objects checked, compiled and defaulted as Flux would, references
 //! resolved. What the daemon runs on; `imagebump check` reports the problems found on the way.
-#![allow(
-    dead_code,
-    reason = "the daemon builds on these fields; `imagebump check` reads only some of them"
-)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -72,8 +68,6 @@ pub struct ImageRepository {
     pub cert_secret_ref: Option<NamespacedName>,
     /// `spec.proxySecretRef`.
     pub proxy_secret_ref: Option<NamespacedName>,
-    /// `spec.serviceAccountName`.
-    pub service_account_name: Option<String>,
     /// `spec.provider`: `generic` (default), `aws`, `azure`, `gcp`.
     pub provider: String,
     /// `spec.insecure`.
@@ -143,18 +137,10 @@ pub struct GitRepository {
     pub url: String,
     /// `spec.secretRef`.
     pub secret_ref: Option<NamespacedName>,
-    /// `spec.proxySecretRef`.
-    pub proxy_secret_ref: Option<NamespacedName>,
-    /// `spec.interval`.
-    pub interval: Option<Duration>,
     /// `spec.timeout`, default 60 s.
     pub timeout: Duration,
     /// `spec.ref`; absent means branch `master` (Flux).
     pub git_ref: Option<GitRef>,
-    /// `spec.provider`.
-    pub provider: String,
-    /// `spec.suspend`.
-    pub suspend: bool,
 }
 
 /// One `Receiver.spec.resources` entry.
@@ -181,8 +167,6 @@ pub struct Receiver {
     pub resources: Vec<ReceiverResource>,
     /// `spec.events`.
     pub events: Vec<String>,
-    /// `spec.interval`.
-    pub interval: Option<Duration>,
     /// `spec.suspend`.
     pub suspend: bool,
 }
@@ -494,6 +478,13 @@ fn image_repository(
         &ns,
         s.proxy_secret_ref.as_ref(),
     );
+    if let Some(account) = &s.service_account_name {
+        r.warn(
+            account.mark,
+            "spec.serviceAccountName is ignored: there are no Kubernetes service accounts here; \
+             cloud logins use the daemon's own identity",
+        );
+    }
     if provider != "generic"
         && let Some(secret) = &s.secret_ref
     {
@@ -518,7 +509,6 @@ fn image_repository(
         secret_ref,
         cert_secret_ref,
         proxy_secret_ref,
-        service_account_name: s.service_account_name.as_ref().map(|n| n.value.clone()),
         provider,
         insecure: s.insecure,
         suspend: s.suspend,
@@ -815,7 +805,8 @@ fn git_repository(
         }
         ok.then(|| u.value.clone())
     });
-    let interval = duration(r, "spec.interval", s.interval.as_ref());
+    // Checked for Flux's sake, not used: the GitRepository is read only for where to push.
+    duration(r, "spec.interval", s.interval.as_ref());
     let timeout = duration(r, "spec.timeout", s.timeout.as_ref());
     let provider = one_of(
         r,
@@ -824,6 +815,14 @@ fn git_repository(
         &["generic", "github", "azure", "aws"],
         "generic",
     );
+    if provider != "generic"
+        && let Some(p) = &s.provider
+    {
+        r.warn(
+            p.mark,
+            format!("spec.provider {provider} is not supported; push with a secretRef (username and password or bearerToken)"),
+        );
+    }
     let secret_ref = reference(
         r,
         world,
@@ -832,14 +831,22 @@ fn git_repository(
         &ns,
         s.secret_ref.as_ref(),
     );
-    let proxy_secret_ref = reference(
+    if reference(
         r,
         world,
         "spec.proxySecretRef",
         Kind::Secret,
         &ns,
         s.proxy_secret_ref.as_ref(),
-    );
+    )
+    .is_some()
+        && let Some(proxy) = &s.proxy_secret_ref
+    {
+        r.warn(
+            proxy.name.mark,
+            "spec.proxySecretRef is not used for git: git reaches the remote through the daemon's HTTPS_PROXY / HTTP_PROXY",
+        );
+    }
     if url.as_deref().is_some_and(|u| u.starts_with("ssh://")) && s.secret_ref.is_none() {
         r.error(
             s.mark,
@@ -850,12 +857,8 @@ fn git_repository(
         meta,
         url: url?,
         secret_ref,
-        proxy_secret_ref,
-        interval,
         timeout: timeout.unwrap_or(Duration::from_mins(1)),
         git_ref: s.git_ref.clone(),
-        provider,
-        suspend: s.suspend,
     })
 }
 
@@ -929,13 +932,13 @@ fn receiver(r: &mut Reader<'_>, world: &World<'_>, meta: Meta, s: &ReceiverSpec)
             match_labels: res.match_labels.clone(),
         });
     }
+    duration(r, "spec.interval", s.interval.as_ref());
     Some(Receiver {
         meta,
         webhook_type: receiver_type?,
         secret_ref: secret_ref?,
         resources,
         events: s.events.clone(),
-        interval: duration(r, "spec.interval", s.interval.as_ref()),
         suspend: s.suspend,
     })
 }

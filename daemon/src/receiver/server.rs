@@ -73,7 +73,10 @@ impl RefusalLog {
 
     /// Whether to log this refusal now, and how many went unlogged before it.
     fn should_log(&self, receiver: &NamespacedName) -> Option<u64> {
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         match last.get_mut(receiver) {
             Some((at, quiet)) if now.duration_since(*at) < Self::EVERY => {
@@ -141,7 +144,7 @@ pub fn build(objects: &Objects, secrets: Secrets<'_>) -> Hooks {
         hooks.insert(
             digest,
             Arc::new(Hook {
-                key: key.clone(),
+                key: receiver.meta.key.clone(),
                 kind,
                 secret,
                 events: receiver.events.clone(),
@@ -289,7 +292,11 @@ mod tests {
         assert_eq!(log.should_log(&key("a")), Some(0));
         assert_eq!(log.should_log(&key("a")), None);
         assert_eq!(log.should_log(&key("a")), None);
-        assert_eq!(log.should_log(&key("b")), Some(0), "each receiver has its own budget");
+        assert_eq!(
+            log.should_log(&key("b")),
+            Some(0),
+            "each receiver has its own budget"
+        );
         // Ten seconds later the next refusal is logged with the count of the quiet ones.
         if let Some((at, _)) = log.last.lock().unwrap().get_mut(&key("a")) {
             *at -= RefusalLog::EVERY;

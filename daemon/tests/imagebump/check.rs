@@ -386,3 +386,27 @@ fn cross_namespace_policies_need_the_repositorys_access_from() {
         }
     }
 }
+
+#[test]
+fn fields_imagebump_cannot_honour_are_warnings_that_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    write(
+        dir.path(),
+        "objects/all.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: app\n  namespace: ns\n\
+         spec:\n  image: ghcr.io/org/app\n  interval: 1m\n  serviceAccountName: puller\n---\n\
+         apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: repo\n  namespace: ns\n\
+         spec:\n  url: https://github.com/org/repo\n  provider: github\n  proxySecretRef:\n    name: proxy\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata:\n  name: proxy\n  namespace: ns\nstringData:\n  address: http://proxy:3128\n",
+    );
+    let run = check(&config);
+    assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
+    for expected in [
+        ":9:23: warning: ImageRepository ns/app: spec.serviceAccountName is ignored",
+        ":18:13: warning: GitRepository ns/repo: spec.provider github is not supported",
+        ":20:11: warning: GitRepository ns/repo: spec.proxySecretRef is not used for git",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}\n{}", run.stdout);
+    }
+}
