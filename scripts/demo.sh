@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "installing what the demo needs (docker-registry, git, python3) and building imagebump"
-bash "$ROOT/scripts/install-test-deps.sh" >/dev/null
+bash "$ROOT/scripts/install-test-deps.sh" --demo >/dev/null
 cargo build -q -p imagebump --manifest-path "$ROOT/Cargo.toml"
 IMAGEBUMP="$ROOT/target/debug/imagebump"
 

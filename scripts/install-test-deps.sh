@@ -23,6 +23,14 @@ APT_PACKAGES=(
     gnupg                 # `gpg`, `gpg-agent`, `gpgconf`: OpenPGP commit signing (writer) and its tests' keys
 )
 
+# `--demo`: only what scripts/demo.sh needs (a registry, git, python3 for pushing tags,
+# openssl for signing the webhook), so the first run of the demo on a fresh machine is quick.
+DEMO_ONLY=false
+if [ "${1:-}" = "--demo" ]; then
+    DEMO_ONLY=true
+    APT_PACKAGES=(git ca-certificates docker-registry python3 openssl)
+fi
+
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
@@ -41,7 +49,9 @@ fi
 # PyPI into a virtual environment under the user's cache; Moto in tests/support looks there
 # first. Skipped when that environment already imports moto's server.
 MOTO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/imagebump/moto-venv"
-if ! { [ -x "$MOTO_VENV/bin/moto_server" ] && "$MOTO_VENV/bin/python" -c 'import moto.server' >/dev/null 2>&1; }; then
+if $DEMO_ONLY; then
+    :
+elif ! { [ -x "$MOTO_VENV/bin/moto_server" ] && "$MOTO_VENV/bin/python" -c 'import moto.server' >/dev/null 2>&1; }; then
     echo "install-test-deps: installing moto[server] into $MOTO_VENV"
     PYTHON=/usr/bin/python3
     [ -x "$PYTHON" ] || PYTHON=python3
