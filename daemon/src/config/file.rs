@@ -360,6 +360,48 @@ mod tests {
     }
 
     #[test]
+    fn webhook_and_cloud_tables() {
+        let config = parse(
+            Path::new("/etc/ib/imagebump.toml"),
+            "objects = [\"o\"]\nstate_dir = \"s\"\n[webhooks]\nmax_body_bytes = 4096\n\
+             google_jwks_url = \"http://127.0.0.1:8080/certs\"\n[autologin]\naws = true\n\
+             [aws]\nendpoint_url = \"http://127.0.0.1:5050\"\n[gcp]\ncredentials_file = \"key.json\"\n",
+        )
+        .expect("valid");
+        assert_eq!(config.webhooks.max_body_bytes, 4096);
+        assert_eq!(
+            config.webhooks.google_jwks_url.as_str(),
+            "http://127.0.0.1:8080/certs"
+        );
+        assert!(config.clouds.autologin.aws && !config.clouds.autologin.gcp);
+        assert_eq!(
+            config.clouds.aws.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:5050")
+        );
+        assert_eq!(
+            config.clouds.gcp.credentials_file.as_deref(),
+            Some(Path::new("/etc/ib/key.json"))
+        );
+        let defaults = parse(Path::new("c.toml"), "objects = [\"o\"]\nstate_dir = \"s\"\n").expect("valid");
+        assert_eq!(defaults.webhooks.max_body_bytes, DEFAULT_MAX_BODY);
+        assert_eq!(defaults.clouds, Clouds::default());
+        let problems = parse(
+            Path::new("c.toml"),
+            "objects = [\"o\"]\nstate_dir = \"s\"\n[webhooks]\nmax_body_bytes = 0\ngoogle_jwks_url = \"ftp://x\"\n",
+        )
+        .expect_err("bad values");
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            shown[0].starts_with("c.toml:4:18: webhooks.max_body_bytes must be more than 0"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with("c.toml:5:19: webhooks.google_jwks_url"),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let problems = parse(
             Path::new("c.toml"),
