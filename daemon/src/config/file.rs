@@ -10,6 +10,12 @@
 //! listen = "127.0.0.1:9292"
 //! [control]
 //! socket = "/run/imagebump/control.sock"
+//! [webhooks]                        # optional: receivers' body cap, Google's keys
+//! max_body_bytes = 1048576
+//! [autologin]                       # optional: cloud logins by registry host
+//! aws = true
+//! [aws]                             # optional: endpoints ([gcp], [azure] alike)
+//! endpoint_url = "https://ecr.eu-west-1.amazonaws.com"
 //! ```
 //!
 //! Relative paths resolve against the directory of the config file, not the working
