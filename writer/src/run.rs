@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::git::{self, Remote, Repository, Signature, SigningKey};
+use crate::git::{self, CheckoutRef, Remote, Repository, Signature, SigningKey};
 use crate::message::{self, MessageData};
 use crate::result::{Policies, UpdateResult};
 use crate::setters::{self, Note, Problem};
@@ -21,9 +21,9 @@ pub struct Automation<'a> {
     pub name: &'a str,
     /// The remote and its credentials.
     pub remote: Remote,
-    /// `spec.git.checkout.ref.branch` (or the `GitRepository`'s branch).
-    pub checkout_branch: &'a str,
-    /// `spec.git.push.branch`, defaulting to the checkout branch.
+    /// `spec.git.checkout.ref` (or the `GitRepository`'s `spec.ref`; `master` without either).
+    pub checkout: CheckoutRef,
+    /// `spec.git.push.branch`, defaulting to the checkout branch (required for other refs).
     pub push_branch: &'a str,
     /// `spec.git.push.refspec`, pushed in addition to the branch.
     pub refspecs: &'a [String],
@@ -50,6 +50,9 @@ pub enum Outcome {
     UpToDate {
         /// The commit checked out.
         commit: String,
+        /// Flux's `observedSourceRevision`: the checkout ref's commit
+        /// ([`git::CheckedOut::revision`]).
+        revision: String,
         /// Markers and files that were not applied, and why.
         notes: Vec<(String, Note)>,
         /// Files skipped.
@@ -59,6 +62,10 @@ pub enum Outcome {
     Pushed {
         /// The commit.
         commit: String,
+        /// Flux's `observedSourceRevision`: the pushed commit when the push went to the branch
+        /// checked out (`main@sha1:<pushed>`), else the checkout ref's commit
+        /// ([`git::CheckedOut::revision`]).
+        revision: String,
         /// The branch it went to.
         branch: String,
         /// What changed.
@@ -114,13 +121,14 @@ pub fn run(automation: &Automation<'_>, policies: &Policies, cache_dir: &Path) -
     let repo = Repository::open(cache_dir, automation.remote.clone())?;
     let attempts = automation.max_attempts.max(1);
     for attempt in 1..=attempts {
-        // 1. Check out the push branch if it exists, else the checkout branch.
-        let checked_out = repo.checkout(automation.checkout_branch, automation.push_branch)?;
+        // 1. Check out the push branch if it exists, else start it at the checkout ref.
+        let checked_out = repo.checkout(&automation.checkout, automation.push_branch)?;
         // 2. Apply the setters to the working tree.
         let report = setters::update(repo.workdir(), automation.update_path, policies)?;
         if report.result.is_empty() {
             return Ok(Outcome::UpToDate {
                 commit: checked_out.commit,
+                revision: checked_out.revision,
                 notes: report.notes,
                 problems: report.problems,
             });
@@ -138,6 +146,7 @@ pub fn run(automation: &Automation<'_>, policies: &Policies, cache_dir: &Path) -
         let Some(_) = repo.commit_signed(&message, &automation.author, automation.signing)? else {
             return Ok(Outcome::UpToDate {
                 commit: checked_out.commit,
+                revision: checked_out.revision,
                 notes: report.notes,
                 problems: report.problems,
             });
@@ -149,8 +158,15 @@ pub fn run(automation: &Automation<'_>, policies: &Policies, cache_dir: &Path) -
             automation.push_options,
         ) {
             Ok(pushed) => {
+                // Flux records the pushed commit only when it moved the checked-out branch.
+                let revision = if automation.checkout.branch() == Some(automation.push_branch) {
+                    format!("{}@sha1:{}", automation.push_branch, pushed.commit)
+                } else {
+                    checked_out.revision
+                };
                 return Ok(Outcome::Pushed {
                     commit: pushed.commit,
+                    revision,
                     branch: pushed.branch,
                     result: report.result,
                     message,

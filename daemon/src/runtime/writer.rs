@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use imagebump_writer::git::Signature;
+use imagebump_writer::git::{CheckoutRef, Signature};
 use imagebump_writer::result::Policies;
 use imagebump_writer::run::{self as writer_run, Automation, Outcome};
 use sha2::{Digest as _, Sha256};
@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use super::access::{Secrets, git_remote, signing_key};
 use super::actor::{Command, Ctx, Schedule};
+use crate::config::kinds::GitRef;
 use crate::config::resolved::{GitRepository, ImageUpdateAutomation, NamespacedName};
 use crate::metrics::RunOutcome;
 use crate::state::ImageRefRecord;
@@ -125,12 +126,13 @@ async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
         .collect();
     let result = push(ctx, &policies).await;
     let outcome = match &result {
-        Ok(Outcome::UpToDate { commit, .. }) => {
-            record.observed_source_revision = Some(format!("{}@sha1:{commit}", checkout_branch(&ctx.object)));
+        Ok(Outcome::UpToDate { revision, .. }) => {
+            record.observed_source_revision = Some(revision.clone());
             RunOutcome::UpToDate
         }
         Ok(Outcome::Pushed {
             commit,
+            revision,
             branch,
             attempts,
             ..
@@ -138,7 +140,7 @@ async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
             record.last_push_commit = Some(commit.clone());
             record.last_push_time = record.last_run_time;
             record.last_push_branch = Some(branch.clone());
-            record.observed_source_revision = Some(format!("{branch}@sha1:{commit}"));
+            record.observed_source_revision = Some(revision.clone());
             if let Some(webhook) = shared.board.take_webhook(&ctx.key.namespace) {
                 shared.metrics.webhook_to_commit(webhook.elapsed());
             }
@@ -219,26 +221,39 @@ fn describe(outcome: &Outcome, plan: &Plan) -> (String, String) {
     }
 }
 
-/// The branch a run starts from: `spec.git.checkout.ref`, else the `GitRepository`'s ref,
-/// else `master` (Flux's default).
-fn checkout_branch(plan: &Plan) -> String {
-    let git_ref = plan.automation.checkout.as_ref().or(plan.source.git_ref.as_ref());
-    git_ref
-        .and_then(|r| r.branch.clone())
-        .unwrap_or_else(|| "master".to_owned())
+/// What a run checks out: `spec.git.checkout.ref`, else the `GitRepository`'s ref, else
+/// branch `master` (Flux's default).
+fn checkout_ref(plan: &Plan) -> CheckoutRef {
+    plan.automation
+        .checkout
+        .as_ref()
+        .or(plan.source.git_ref.as_ref())
+        .map_or_else(|| CheckoutRef::Branch("master".to_owned()), from_git_ref)
+}
+
+/// The one field of a ref Flux uses: commit (with its branch), else name, else tag, else
+/// semver, else branch (fluxcd/pkg's clone order). Empty fields count as unset.
+fn from_git_ref(git_ref: &GitRef) -> CheckoutRef {
+    let set = |field: &Option<String>| field.clone().filter(|v| !v.is_empty());
+    if let Some(sha) = set(&git_ref.commit) {
+        CheckoutRef::Commit {
+            sha,
+            branch: set(&git_ref.branch),
+        }
+    } else if let Some(name) = set(&git_ref.name) {
+        CheckoutRef::Name(name)
+    } else if let Some(tag) = set(&git_ref.tag) {
+        CheckoutRef::Tag(tag)
+    } else if let Some(range) = set(&git_ref.semver) {
+        CheckoutRef::Semver(range)
+    } else {
+        CheckoutRef::Branch(set(&git_ref.branch).unwrap_or_else(|| "master".to_owned()))
+    }
 }
 
 /// Everything that needs Secrets and git. The error carries the metric kind.
 async fn push(ctx: &Ctx<Plan>, policies: &Policies) -> Result<Outcome, (&'static str, String)> {
     let plan = Arc::clone(&ctx.object);
-    if let Some(git_ref) = plan.automation.checkout.as_ref().or(plan.source.git_ref.as_ref())
-        && git_ref.branch.is_none()
-    {
-        return Err((
-            "config",
-            "checking out a tag, semver range, name or commit is not supported yet; use a branch".to_owned(),
-        ));
-    }
     let objects = ctx.shared.objects.borrow().clone();
     let secrets = Secrets {
         objects: &objects.secrets,
@@ -258,14 +273,14 @@ async fn push(ctx: &Ctx<Plan>, policies: &Policies) -> Result<Outcome, (&'static
     let policies = policies.clone();
     let task = tokio::task::spawn_blocking(move || {
         let automation = &plan.automation;
-        let checkout = checkout_branch(&plan);
+        let checkout = checkout_ref(&plan);
         let refspecs: Vec<String> = automation.push_refspec.iter().cloned().collect();
         let options: Vec<String> = push_options(&automation.push_options);
         let job = Automation {
             namespace: &automation.meta.key.namespace,
             name: &automation.meta.key.name,
             remote,
-            checkout_branch: &checkout,
+            checkout,
             push_branch: &automation.push_branch,
             refspecs: &refspecs,
             push_options: &options,
@@ -318,4 +333,58 @@ fn clone_dir(state_dir: &std::path::Path, url: &str, branch: &str) -> PathBuf {
         .chain_update(branch.as_bytes())
         .finalize();
     state_dir.join("git").join(&hex::encode(digest)[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git_ref(fields: [Option<&str>; 5]) -> GitRef {
+        let [branch, tag, semver, name, commit] = fields.map(|f| f.map(str::to_owned));
+        GitRef {
+            branch,
+            tag,
+            semver,
+            name,
+            commit,
+        }
+    }
+
+    #[test]
+    fn a_ref_with_several_fields_is_read_in_flux_s_order() {
+        let sha = "3ebb95cc1f0ee2ad5e0e3c7c3a1b7cf4e8f5a0b1";
+        let all = git_ref([
+            Some("main"),
+            Some("v1"),
+            Some("1.x"),
+            Some("refs/pull/1/head"),
+            Some(sha),
+        ]);
+        assert_eq!(
+            from_git_ref(&all),
+            CheckoutRef::Commit {
+                sha: sha.to_owned(),
+                branch: Some("main".to_owned())
+            }
+        );
+        let no_commit = git_ref([
+            Some("main"),
+            Some("v1"),
+            Some("1.x"),
+            Some("refs/pull/1/head"),
+            None,
+        ]);
+        assert_eq!(
+            from_git_ref(&no_commit),
+            CheckoutRef::Name("refs/pull/1/head".into())
+        );
+        let tag_and_semver = git_ref([Some("main"), Some("v1"), Some("1.x"), None, Some("")]);
+        assert_eq!(from_git_ref(&tag_and_semver), CheckoutRef::Tag("v1".into()));
+        let semver = git_ref([Some("main"), None, Some("1.x"), None, None]);
+        assert_eq!(from_git_ref(&semver), CheckoutRef::Semver("1.x".into()));
+        assert_eq!(
+            from_git_ref(&git_ref([None; 5])),
+            CheckoutRef::Branch("master".into())
+        );
+    }
 }

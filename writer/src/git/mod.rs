@@ -1,4 +1,4 @@
-//! Git: fetch the branch to write to, commit the edits, push, and retry a rejected push.
+//! Git: fetch the ref to start from, commit the edits, push, and retry a rejected push.
 //!
 //! Everything goes through the `git` command line, with an argument vector and never a shell.
 //! One implementation for fetch and push means one place where credentials, CAs and SSH host
@@ -8,8 +8,9 @@
 //! `GIT_CONFIG_*` environment variables of the child, SSH keys live in a private (0600)
 //! temporary file for the duration of a call.
 //!
-//! Branch semantics follow Flux's image-automation-controller: work on the push branch if it
-//! already exists on the remote, otherwise start it from the checkout branch; never force-push.
+//! Branch semantics follow Flux's image-automation-controller: check out a branch, tag, semver
+//! range, ref name or commit ([`CheckoutRef`]); work on the push branch if it already exists on
+//! the remote, otherwise start it from the checked-out commit; never force-push.
 //!
 //! Commits can be signed ([`SigningKey`], Flux's `spec.git.commit.signingKey`): `OpenPGP` through
 //! `gpg` in a private, throwaway `GNUPGHOME` whose agent is stopped after the commit, SSH through
@@ -25,8 +26,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
+mod checkout;
 mod signing;
 
+pub use checkout::CheckoutRef;
 use signing::Signer;
 pub use signing::{SigningError, SigningKey};
 
@@ -112,6 +115,29 @@ pub enum Error {
     /// The checkout branch does not exist on the remote.
     #[error("branch {0:?} does not exist on the remote")]
     NoSuchBranch(String),
+    /// The checkout tag does not exist on the remote.
+    #[error("tag {0:?} does not exist on the remote")]
+    NoSuchTag(String),
+    /// The checkout ref name does not exist on the remote.
+    #[error("ref {0:?} does not exist on the remote")]
+    NoSuchRef(String),
+    /// No tag on the remote is inside the checkout semver range.
+    #[error("no tag matches semver range {0:?}")]
+    NoMatchingTag(String),
+    /// The checkout semver range does not parse (the message names it).
+    #[error("{0}")]
+    InvalidSemver(String),
+    /// The checkout commit is not on the remote (or not where the ref says it is).
+    #[error("commit {commit} cannot be found on the remote: {detail}")]
+    NoSuchCommit {
+        /// The commit id.
+        commit: String,
+        /// What was tried.
+        detail: String,
+    },
+    /// The checkout commit is not a full commit id.
+    #[error("{0:?} is not a full commit id (40 hex digits)")]
+    InvalidCommit(String),
     /// A branch name or refspec that git would misread (an option, a malformed ref).
     #[error("{0:?} is not a valid branch name or refspec")]
     InvalidRef(String),
@@ -129,8 +155,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether retrying later may help: network and rejected pushes may; a missing branch, a
-    /// git that cannot run or an unusable signing key will not until something changes.
+    /// Whether retrying later may help: network and rejected pushes may; a missing branch, tag,
+    /// ref or commit, a git that cannot run or an unusable signing key will not until something
+    /// changes.
     #[must_use]
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -157,6 +184,13 @@ pub struct CheckedOut {
     pub commit: String,
     /// Whether the push branch already existed on the remote (and was checked out).
     pub push_branch_existed: bool,
+    /// Flux's `observedSourceRevision` of the checkout ref: `main@sha1:<id>` for a branch,
+    /// `v1.0.0@sha1:<id>` for a tag (or the tag a semver range chose), the ref name without
+    /// its first two components for a name (`1/head@sha1:<id>` for `refs/pull/1/head`),
+    /// `sha1:<id>` for a commit (`<branch>@sha1:<id>` when given with its branch). The id is
+    /// the ref's commit, which is not [`CheckedOut::commit`] when an existing push branch was
+    /// checked out instead.
+    pub revision: String,
 }
 
 /// What a push did.
@@ -189,52 +223,6 @@ impl Repository {
     #[must_use]
     pub fn workdir(&self) -> &Path {
         &self.dir
-    }
-
-    /// Fetches and checks out the branch to work on: `push_branch` if it exists on the remote,
-    /// else `checkout_branch` (the push branch is then created from it by the push). Leaves a
-    /// clean working tree at the remote tip.
-    pub fn checkout(&self, checkout_branch: &str, push_branch: &str) -> Result<CheckedOut, Error> {
-        check_ref(checkout_branch)?;
-        check_ref(push_branch)?;
-        let (base, push_branch_existed) = if push_branch == checkout_branch {
-            // One branch: fetch it straight away (one round trip less); only a failed fetch
-            // asks the remote whether the branch exists at all.
-            match self.fetch(push_branch) {
-                Ok(()) => (push_branch, true),
-                Err(e) => {
-                    return Err(if self.remote_branches(&[push_branch])?.is_empty() {
-                        Error::NoSuchBranch(checkout_branch.to_owned())
-                    } else {
-                        e
-                    });
-                }
-            }
-        } else {
-            let existing = self.remote_branches(&[checkout_branch, push_branch])?;
-            let push_branch_existed = existing.iter().any(|b| b == push_branch);
-            let base = if push_branch_existed {
-                push_branch
-            } else if existing.iter().any(|b| b == checkout_branch) {
-                checkout_branch
-            } else {
-                return Err(Error::NoSuchBranch(checkout_branch.to_owned()));
-            };
-            self.fetch(base)?;
-            (base, push_branch_existed)
-        };
-        let tracking = format!("refs/remotes/origin/{base}");
-        self.git(
-            "checkout",
-            &["checkout", "-q", "--force", "-B", push_branch, &tracking],
-            None,
-        )?;
-        self.git("clean", &["clean", "-q", "-fdx"], None)?;
-        let commit = self.head()?;
-        Ok(CheckedOut {
-            commit,
-            push_branch_existed,
-        })
     }
 
     /// Commits every change in the working tree, unsigned; `None` when there is nothing to
@@ -318,7 +306,6 @@ impl Repository {
             .to_owned())
     }
 
-    /// Which of `branches` exist on the remote.
     /// Fetches the tip of `branch` (depth 1) into `refs/remotes/origin/<branch>`.
     fn fetch(&self, branch: &str) -> Result<(), Error> {
         let refspec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
@@ -328,19 +315,6 @@ impl Repository {
             Some(self.remote.timeout),
         )
         .map(drop)
-    }
-
-    fn remote_branches(&self, branches: &[&str]) -> Result<Vec<String>, Error> {
-        let refs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}")).collect();
-        let mut args = vec!["ls-remote", "--heads", "origin"];
-        args.extend(refs.iter().map(String::as_str));
-        let out = self.git("ls-remote", &args, Some(self.remote.timeout))?;
-        Ok(out
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(1))
-            .filter_map(|r| r.strip_prefix("refs/heads/"))
-            .map(str::to_owned)
-            .collect())
     }
 
     /// Runs `git ARGS` in the clone. Operations that talk to the remote pass a `timeout`; only

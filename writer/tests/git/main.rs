@@ -1,6 +1,7 @@
 //! The writer's git operations against real remotes on loopback: `file://`, smart HTTP and
 //! HTTPS (lighttpd + git-http-backend, basic auth) and SSH (sshd, host key checked).
 
+mod checkout;
 mod run;
 mod signing;
 
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use imagebump_testsupport::{GitServer, GitTransport};
-use imagebump_writer::git::{Error, GitAuth, Remote, Repository, Signature};
+use imagebump_writer::git::{CheckoutRef, Error, GitAuth, Remote, Repository, Signature};
 
 const DEPLOY: &str = "apps/deploy.yaml";
 const BEFORE: &str = "image: ghcr.io/org/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n";
@@ -57,6 +58,10 @@ async fn fixture(transport: GitTransport, files: &[(&str, &str)]) -> Option<Fixt
     })
 }
 
+fn branch(name: &str) -> CheckoutRef {
+    CheckoutRef::Branch(name.to_owned())
+}
+
 fn bot() -> Signature {
     Signature {
         name: "imagebump".into(),
@@ -74,7 +79,7 @@ async fn round_trip(transport: GitTransport) {
     };
     // Held whole: dropping the fixture stops the server and removes the clone.
     let (server, repo) = (&fixture.server, &fixture.repo);
-    let checked = repo.checkout("main", "main").expect("checkout");
+    let checked = repo.checkout(&branch("main"), "main").expect("checkout");
     assert_eq!(
         Some(checked.commit.clone()),
         server.head("fleet", "main"),
@@ -130,7 +135,7 @@ async fn a_push_branch_is_created_from_the_checkout_branch_then_reused() {
     let (server, repo) = (&fixture.server, &fixture.repo);
     let main_before = server.head("fleet", "main");
 
-    let first = repo.checkout("main", "image-updates").expect("checkout");
+    let first = repo.checkout(&branch("main"), "image-updates").expect("checkout");
     assert!(!first.push_branch_existed);
     edit(repo.workdir(), AFTER);
     repo.commit("first\n", &bot()).expect("commit");
@@ -140,7 +145,7 @@ async fn a_push_branch_is_created_from_the_checkout_branch_then_reused() {
     assert_eq!(server.log("fleet", "image-updates"), ["first", "Initial commit"]);
 
     // The next run starts from the push branch, so earlier updates are kept (Flux #205).
-    let second = repo.checkout("main", "image-updates").expect("checkout");
+    let second = repo.checkout(&branch("main"), "image-updates").expect("checkout");
     assert!(second.push_branch_existed);
     assert_eq!(
         std::fs::read_to_string(repo.workdir().join(DEPLOY)).expect("read"),
@@ -162,7 +167,7 @@ async fn nothing_to_commit_is_not_a_commit() {
     };
     // Held whole: dropping the fixture stops the server and removes the clone.
     let repo = &fixture.repo;
-    repo.checkout("main", "main").expect("checkout");
+    repo.checkout(&branch("main"), "main").expect("checkout");
     assert_eq!(repo.commit("nothing\n", &bot()).expect("commit"), None);
 }
 
@@ -173,7 +178,7 @@ async fn a_rejected_push_is_reported_and_a_retry_lands_both_changes() {
         return;
     };
     let (server, repo) = (&fixture.server, &fixture.repo);
-    repo.checkout("main", "main").expect("checkout");
+    repo.checkout(&branch("main"), "main").expect("checkout");
     edit(repo.workdir(), AFTER);
     repo.commit("ours\n", &bot()).expect("commit");
 
@@ -188,7 +193,7 @@ async fn a_rejected_push_is_reported_and_a_retry_lands_both_changes() {
     assert!(err.is_transient());
 
     // What the writer does next: check out the new tip, apply again, commit, push.
-    repo.checkout("main", "main").expect("checkout");
+    repo.checkout(&branch("main"), "main").expect("checkout");
     edit(repo.workdir(), AFTER);
     repo.commit("ours\n", &bot()).expect("commit");
     repo.push("main", &[], &[]).expect("push after re-applying");
@@ -213,7 +218,7 @@ async fn wrong_credentials_fail_without_showing_them() {
         password: "hunter2-wrong".into(),
     };
     let repo = Repository::open(cache.path(), remote).expect("open");
-    let err = repo.checkout("main", "main").expect_err("refused");
+    let err = repo.checkout(&branch("main"), "main").expect_err("refused");
     let text = format!("{err} {err:?}");
     assert!(text.contains("ls-remote"), "{text}");
     assert!(!text.contains("hunter2"), "the password leaked: {text}");
@@ -227,7 +232,7 @@ async fn a_missing_checkout_branch_is_named() {
     // Held whole: dropping the fixture stops the server and removes the clone.
     let repo = &fixture.repo;
     assert_eq!(
-        repo.checkout("develop", "develop"),
+        repo.checkout(&branch("develop"), "develop"),
         Err(Error::NoSuchBranch("develop".into()))
     );
 }
@@ -240,7 +245,7 @@ async fn refspecs_push_the_commit_to_more_refs() {
     };
     // Held whole: dropping the fixture stops the server and removes the clone.
     let (server, repo) = (&fixture.server, &fixture.repo);
-    repo.checkout("main", "main").expect("checkout");
+    repo.checkout(&branch("main"), "main").expect("checkout");
     edit(repo.workdir(), AFTER);
     let commit = repo.commit("bump\n", &bot()).expect("commit").expect("a change");
     repo.push("main", &["refs/heads/main:refs/heads/smth/else".to_owned()], &[])
@@ -257,11 +262,14 @@ async fn names_that_look_like_options_are_refused() {
     // Held whole: dropping the fixture stops the server and removes the clone.
     let repo = &fixture.repo;
     assert!(matches!(
-        repo.checkout("--upload-pack=touch /tmp/x", "main"),
+        repo.checkout(&branch("--upload-pack=touch /tmp/x"), "main"),
         Err(Error::InvalidRef(_))
     ));
-    assert!(matches!(repo.checkout("main", "a..b"), Err(Error::InvalidRef(_))));
-    repo.checkout("main", "main").expect("checkout");
+    assert!(matches!(
+        repo.checkout(&branch("main"), "a..b"),
+        Err(Error::InvalidRef(_))
+    ));
+    repo.checkout(&branch("main"), "main").expect("checkout");
     let refspecs = ["--receive-pack=touch /tmp/x".to_owned()];
     assert!(matches!(
         repo.push("main", &refspecs, &[]),

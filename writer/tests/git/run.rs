@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use imagebump_testsupport::{GitServer, GitTransport};
-use imagebump_writer::git::{GitAuth, Remote, Signature};
+use imagebump_writer::git::{CheckoutRef, GitAuth, Remote, Signature};
 use imagebump_writer::run::{Automation, Outcome, run};
 use imagebump_writer::template::Template;
 use imagebump_writer::{LatestImage, Policies};
@@ -32,7 +32,7 @@ fn automation<'a>(
         namespace: "flux-system",
         name: "flux-system",
         remote,
-        checkout_branch: "main",
+        checkout: CheckoutRef::Branch("main".into()),
         push_branch: "main",
         refspecs: &[],
         push_options: &[],
@@ -153,4 +153,56 @@ async fn eight_concurrent_writers_lose_nothing() {
     let log = server.log("fleet", "main");
     assert_eq!(log.len(), 9, "one commit per writer on top of the seed: {log:?}");
     assert!(attempts.iter().sum::<u32>() >= 8, "{attempts:?}");
+}
+
+/// V18 as a whole run: a tag checkout pushes to a new branch and records the tag's revision;
+/// a same-branch run records the pushed commit.
+#[tokio::test]
+async fn runs_record_flux_s_observed_source_revision() {
+    let Some(server) = GitServer::start(GitTransport::File).await else {
+        return;
+    };
+    let path = "clusters/my-cluster/podinfo-deployment.yaml";
+    let url = server.create_repo("fleet", &[(path, SEED_DEPLOYMENT)], "main");
+    let seed = server.head("fleet", "main").expect("main");
+    let tagged = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(server.repo_path("fleet"))
+        .args(["tag", "v1.0.0", &seed])
+        .status()
+        .expect("git tag");
+    assert!(tagged.success());
+    let values = BTreeMap::new();
+    let policies = policies(&[("flux-system:podinfo", "ghcr.io/stefanprodan/podinfo:5.0.3")]);
+
+    let cache = tempfile::tempdir().expect("cache");
+    let mut from_tag = automation(file_remote(&url), None, &values);
+    from_tag.checkout = CheckoutRef::Tag("v1.0.0".into());
+    from_tag.push_branch = "main2";
+    let outcome = run(&from_tag, &policies, cache.path()).expect("run");
+    let Outcome::Pushed {
+        commit,
+        revision,
+        branch,
+        ..
+    } = outcome
+    else {
+        panic!("expected a push, got {outcome:?}");
+    };
+    assert_eq!(branch, "main2");
+    assert_eq!(server.head("fleet", "main2"), Some(commit));
+    assert_eq!(revision, format!("v1.0.0@sha1:{seed}"));
+    let again = run(&from_tag, &policies, cache.path()).expect("second run");
+    assert!(
+        matches!(&again, Outcome::UpToDate { revision, .. } if *revision == format!("v1.0.0@sha1:{seed}")),
+        "{again:?}"
+    );
+
+    let cache = tempfile::tempdir().expect("cache");
+    let in_place = automation(file_remote(&url), None, &values);
+    let outcome = run(&in_place, &policies, cache.path()).expect("run");
+    let Outcome::Pushed { commit, revision, .. } = outcome else {
+        panic!("expected a push, got {outcome:?}");
+    };
+    assert_eq!(revision, format!("main@sha1:{commit}"));
 }

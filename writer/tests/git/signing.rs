@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use imagebump_testsupport::{GitServer, GitTransport, require};
-use imagebump_writer::git::{Error, GitAuth, Remote, Repository, SigningError, SigningKey};
+use imagebump_writer::git::{CheckoutRef, Error, GitAuth, Remote, Repository, SigningError, SigningKey};
 use imagebump_writer::run::{Automation, Outcome, run};
 use imagebump_writer::{LatestImage, Policies};
 
@@ -148,7 +148,8 @@ async fn fixture() -> Option<Fixture> {
     let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
     let cache = tempfile::tempdir().expect("cache dir");
     let repo = Repository::open(cache.path(), file_remote(&url)).expect("open");
-    repo.checkout("main", "main").expect("checkout");
+    repo.checkout(&CheckoutRef::Branch("main".into()), "main")
+        .expect("checkout");
     edit(repo.workdir(), AFTER);
     Some(Fixture {
         server,
@@ -431,7 +432,7 @@ async fn a_signed_automation_run_pushes_a_verified_commit() {
         namespace: "flux-system",
         name: "flux-system",
         remote: file_remote(&url),
-        checkout_branch: "main",
+        checkout: CheckoutRef::Branch("main".into()),
         push_branch: "main",
         refspecs: &[],
         push_options: &[],
