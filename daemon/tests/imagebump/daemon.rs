@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::daemon_support::objects::{Automation, automation, git_repository, policy, repository};
 use crate::daemon_support::{
-    DaemonUnderTest, PATIENCE, QUIET, Settings, TAGS, deployment, pipeline, registry_secret, servers,
-    wait_for_file, wait_until,
+    DaemonUnderTest, Fixture, PATIENCE, QUIET, Settings, TAGS, deployment, fixture, pipeline,
+    registry_secret, servers, wait_for_file, wait_until,
 };
 use crate::support::repo_root;
 
@@ -169,12 +169,15 @@ fn suspended_column(daemon: &DaemonUnderTest, name: &str) -> String {
 
 #[tokio::test]
 async fn a_suspended_automation_commits_nothing_until_resumed() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry,
+        git,
+        image,
+        url,
+    }) = fixture("t3", "app").await
+    else {
         return;
     };
-    registry.push("t3/app", &TAGS).await;
-    let image = format!("{}/t3/app", registry.host());
-    let url = git.create_repo("t3", &[("app.yaml", &deployment(&image, "5.0.0", "app"))], "main");
     // A second automation on its own repository, suspended in its file.
     let pinned_before = deployment(&image, "5.0.0", "app");
     let pinned_url = git.create_repo("t3-pinned", &[("app.yaml", &pinned_before)], "main");
@@ -263,12 +266,15 @@ async fn a_suspended_automation_commits_nothing_until_resumed() {
 
 #[tokio::test]
 async fn a_narrower_range_in_the_file_reverts_the_tag_without_a_restart() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t4", "app").await
+    else {
         return;
     };
-    registry.push("t4/app", &TAGS).await;
-    let image = format!("{}/t4/app", registry.host());
-    let url = git.create_repo("t4", &[("app.yaml", &deployment(&image, "5.0.0", "app"))], "main");
     let dir = tempfile::tempdir().unwrap();
     let daemon = DaemonUnderTest::start(
         dir.path(),
@@ -301,16 +307,15 @@ async fn a_narrower_range_in_the_file_reverts_the_tag_without_a_restart() {
 
 #[tokio::test]
 async fn sighup_reloads_objects_swapped_in_behind_a_symlink() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t4h", "app").await
+    else {
         return;
     };
-    registry.push("t4h/app", &TAGS).await;
-    let image = format!("{}/t4h/app", registry.host());
-    let url = git.create_repo(
-        "t4h",
-        &[("app.yaml", &deployment(&image, "5.0.0", "app"))],
-        "main",
-    );
     let dir = tempfile::tempdir().unwrap();
     // As Kubernetes mounts a ConfigMap: `live` is a symlink to a directory of files, and an
     // update swaps the symlink. Nothing inside the watched directory changes, which is the
@@ -537,16 +542,15 @@ async fn a_push_that_failed_before_a_crash_lands_after_restart_unasked() {
 
 #[tokio::test]
 async fn fixing_the_git_repository_url_after_a_failed_run_commits_at_once() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t6f", "app").await
+    else {
         return;
     };
-    registry.push("t6f/app", &TAGS).await;
-    let image = format!("{}/t6f/app", registry.host());
-    let url = git.create_repo(
-        "t6f",
-        &[("app.yaml", &deployment(&image, "5.0.0", "app"))],
-        "main",
-    );
     let mut files = pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app"));
     files[2].1 = git_repository("app", &git.url("no-such-repository"));
     let dir = tempfile::tempdir().unwrap();
@@ -570,12 +574,15 @@ async fn fixing_the_git_repository_url_after_a_failed_run_commits_at_once() {
 
 #[tokio::test]
 async fn a_broken_file_stops_only_its_own_objects() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t7", "app").await
+    else {
         return;
     };
-    registry.push("t7/app", &TAGS).await;
-    let image = format!("{}/t7/app", registry.host());
-    let url = git.create_repo("t7", &[("app.yaml", &deployment(&image, "5.0.0", "app"))], "main");
     let mut files = pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app"));
     files.push((
         "broken.yaml".to_owned(),
@@ -683,16 +690,15 @@ fn sample(metrics: &str, metric: &str, labels: &[&str]) -> Option<f64> {
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t9", "app9").await
+    else {
         return;
     };
-    registry.push("t9/app", &TAGS).await;
-    let image = format!("{}/t9/app", registry.host());
-    let url = git.create_repo(
-        "t9",
-        &[("app.yaml", &deployment(&image, "5.0.0", "app9"))],
-        "main",
-    );
     let dir = tempfile::tempdir().unwrap();
     let daemon = DaemonUnderTest::start(
         dir.path(),
@@ -728,16 +734,15 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test]
 async fn sigterm_stops_the_daemon_cleanly() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t10", "app").await
+    else {
         return;
     };
-    registry.push("t10/app", &TAGS).await;
-    let image = format!("{}/t10/app", registry.host());
-    let url = git.create_repo(
-        "t10",
-        &[("app.yaml", &deployment(&image, "5.0.0", "app"))],
-        "main",
-    );
     let dir = tempfile::tempdir().unwrap();
     let mut daemon = DaemonUnderTest::start(
         dir.path(),
@@ -834,16 +839,15 @@ async fn json_logs_name_their_object_and_never_the_password() {
 
 #[tokio::test]
 async fn text_logs_keep_one_event_per_line() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry: _registry,
+        git,
+        image,
+        url,
+    }) = fixture("t12", "app").await
+    else {
         return;
     };
-    registry.push("t12/app", &TAGS).await;
-    let image = format!("{}/t12/app", registry.host());
-    let url = git.create_repo(
-        "t12",
-        &[("app.yaml", &deployment(&image, "5.0.0", "app"))],
-        "main",
-    );
     let dir = tempfile::tempdir().unwrap();
     let daemon = DaemonUnderTest::start(
         dir.path(),

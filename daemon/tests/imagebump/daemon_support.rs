@@ -445,6 +445,33 @@ pub fn deployment(image: &str, tag: &str, policy: &str) -> String {
     )
 }
 
+/// What most end-to-end tests start from.
+pub struct Fixture {
+    /// The registry, with [`TAGS`] pushed to `<id>/app`.
+    pub registry: TestRegistry,
+    /// The git server, with a repository `<id>`.
+    pub git: GitServer,
+    /// `<registry>/<id>/app`.
+    pub image: String,
+    /// The repository's URL; its `app.yaml` runs `<image>:5.0.0`, marked for the policy.
+    pub url: String,
+}
+
+/// Starts the servers, pushes [`TAGS`] to `<id>/app`, and creates the git repository `<id>`
+/// with a marked deployment for policy `policy`. `None` when the test is skipped.
+pub async fn fixture(id: &str, policy: &str) -> Option<Fixture> {
+    let (registry, git) = servers(RegistryMode::Open).await?;
+    registry.push(&format!("{id}/app"), &TAGS).await;
+    let image = format!("{}/{id}/app", registry.host());
+    let url = git.create_repo(id, &[("app.yaml", &deployment(&image, "5.0.0", policy))], "main");
+    Some(Fixture {
+        registry,
+        git,
+        image,
+        url,
+    })
+}
+
 /// The object files of one image flowing into one git repository: `NAME-registry.yaml`,
 /// `NAME-policy.yaml` (range `range`), `NAME-source.yaml` and `NAME-automation.yaml`, every
 /// object called `name`.

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::daemon_support::objects::Automation;
 use crate::daemon_support::{
-    DaemonUnderTest, QUIET, Settings, TAGS, deployment, pipeline, servers, wait_for_file,
+    DaemonUnderTest, Fixture, QUIET, Settings, TAGS, deployment, fixture, pipeline, servers, wait_for_file,
 };
 
 /// A receiver of `kind` for the repositories `resources` (YAML list items), and its token.
@@ -50,12 +50,15 @@ fn hmac_sha256(key: &[u8], body: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_dockerhub_webhook_turns_a_pushed_tag_into_a_commit() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry,
+        git,
+        image,
+        url,
+    }) = fixture("w1", "app").await
+    else {
         return;
     };
-    registry.push("w1/app", &TAGS).await;
-    let image = format!("{}/w1/app", registry.host());
-    let url = git.create_repo("w1", &[("app.yaml", &deployment(&image, "5.0.0", "app"))], "main");
     let mut objects = pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app"));
     let resources = "    - kind: ImageRepository\n      name: app\n";
     objects.push((
@@ -200,12 +203,15 @@ async fn the_payloads_image_picks_which_repositories_scan() {
 
 #[tokio::test]
 async fn refused_requests_get_their_status_and_scan_nothing() {
-    let Some((registry, git)) = servers(RegistryMode::Open).await else {
+    let Some(Fixture {
+        registry,
+        git,
+        image,
+        url,
+    }) = fixture("w3", "app").await
+    else {
         return;
     };
-    registry.push("w3/app", &TAGS).await;
-    let image = format!("{}/w3/app", registry.host());
-    let url = git.create_repo("w3", &[("app.yaml", &deployment(&image, "5.0.0", "app"))], "main");
     let mut objects = pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app"));
     let resources = "    - kind: ImageRepository\n      name: app\n";
     objects.push((
