@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::daemon_support::objects::{Automation, automation, git_repository, policy, repository};
 use crate::daemon_support::{
-    DaemonUnderTest, Fixture, PATIENCE, QUIET, Settings, TAGS, deployment, fixture, pipeline,
+    DaemonUnderTest, Fixture, PATIENCE, QUIET, Settings, TAGS, deployment, first_commit, fixture, pipeline,
     registry_secret, servers, wait_for_file, wait_until,
 };
 use crate::support::repo_root;
@@ -276,17 +276,7 @@ async fn a_narrower_range_in_the_file_reverts_the_tag_without_a_restart() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let daemon = DaemonUnderTest::start(
-        dir.path(),
-        &pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app")),
-    );
-    wait_for_file(
-        &git,
-        "t4",
-        "main",
-        "app.yaml",
-        &deployment(&image, "5.0.3", "app"),
-    );
+    let daemon = first_commit(dir.path(), &git, "t4", &image, &url, "app");
 
     // Nothing but the file changes: the daemon sees it by itself.
     daemon.write_object("app-policy.yaml", &policy("app", "app", "<5.0.2"));
@@ -744,17 +734,7 @@ async fn sigterm_stops_the_daemon_cleanly() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut daemon = DaemonUnderTest::start(
-        dir.path(),
-        &pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app")),
-    );
-    wait_for_file(
-        &git,
-        "t10",
-        "main",
-        "app.yaml",
-        &deployment(&image, "5.0.3", "app"),
-    );
+    let mut daemon = first_commit(dir.path(), &git, "t10", &image, &url, "app");
     assert!(daemon.socket.exists());
 
     let (status, took) = daemon.stop();
@@ -849,17 +829,7 @@ async fn text_logs_keep_one_event_per_line() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let daemon = DaemonUnderTest::start(
-        dir.path(),
-        &pipeline("app", &image, &url, "5.0.x", &Automation::new("app", "app")),
-    );
-    wait_for_file(
-        &git,
-        "t12",
-        "main",
-        "app.yaml",
-        &deployment(&image, "5.0.3", "app"),
-    );
+    let daemon = first_commit(dir.path(), &git, "t12", &image, &url, "app");
     wait_until(PATIENCE, "the push to be logged", || {
         daemon.log().contains("pushed commit")
     });

@@ -472,6 +472,24 @@ pub async fn fixture(id: &str, policy: &str) -> Option<Fixture> {
     })
 }
 
+/// Starts the daemon on the objects of [`pipeline`] `name` (range `5.0.x`, writing repository
+/// `repo` of `git`) and waits for its first commit, 5.0.3.
+pub fn first_commit(
+    dir: &Path,
+    git: &GitServer,
+    repo: &str,
+    image: &str,
+    url: &str,
+    name: &str,
+) -> DaemonUnderTest {
+    let daemon = DaemonUnderTest::start(
+        dir,
+        &pipeline(name, image, url, "5.0.x", &objects::Automation::new(name, name)),
+    );
+    wait_for_file(git, repo, "main", "app.yaml", &deployment(image, "5.0.3", name));
+    daemon
+}
+
 /// The object files of one image flowing into one git repository: `NAME-registry.yaml`,
 /// `NAME-policy.yaml` (range `range`), `NAME-source.yaml` and `NAME-automation.yaml`, every
 /// object called `name`.
