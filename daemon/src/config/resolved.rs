@@ -137,6 +137,8 @@ pub struct GitRepository {
     pub url: String,
     /// `spec.secretRef`.
     pub secret_ref: Option<NamespacedName>,
+    /// `spec.proxySecretRef`: `address`, `username`, `password`.
+    pub proxy_secret_ref: Option<NamespacedName>,
     /// `spec.timeout`, default 60 s.
     pub timeout: Duration,
     /// `spec.ref`; absent means branch `master` (Flux).
@@ -831,22 +833,14 @@ fn git_repository(
         &ns,
         s.secret_ref.as_ref(),
     );
-    if reference(
+    let proxy_secret_ref = reference(
         r,
         world,
         "spec.proxySecretRef",
         Kind::Secret,
         &ns,
         s.proxy_secret_ref.as_ref(),
-    )
-    .is_some()
-        && let Some(proxy) = &s.proxy_secret_ref
-    {
-        r.warn(
-            proxy.name.mark,
-            "spec.proxySecretRef is not used for git: git reaches the remote through the daemon's HTTPS_PROXY / HTTP_PROXY",
-        );
-    }
+    );
     if url.as_deref().is_some_and(|u| u.starts_with("ssh://")) && s.secret_ref.is_none() {
         r.error(
             s.mark,
@@ -857,6 +851,7 @@ fn git_repository(
         meta,
         url: url?,
         secret_ref,
+        proxy_secret_ref,
         timeout: timeout.unwrap_or(Duration::from_mins(1)),
         git_ref: s.git_ref.clone(),
     })

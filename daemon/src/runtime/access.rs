@@ -12,7 +12,7 @@ use base64::Engine as _;
 use imagebump_auth::docker_config::{DockerConfig, MatchOptions};
 use imagebump_auth::{Cloud, Credential};
 use imagebump_registry::{BuildError, Client, ClientBuilder, Options};
-use imagebump_writer::git::{GitAuth, Remote, SigningKey};
+use imagebump_writer::git::{GitAuth, Proxy, Remote, SigningKey};
 
 use super::Shared;
 use crate::config::file::Autologin;
@@ -272,16 +272,9 @@ fn registry_access(
         }
     }
     if let Some(key) = &repository.proxy_secret_ref {
-        let secret = secrets.get(key)?;
-        let Some(address) = text(&secret, key, &["address"])? else {
-            return Err(AccessError::Invalid {
-                secret: key.clone(),
-                problem: "no `address` key (the proxy URL)".to_owned(),
-            });
-        };
-        let user = text(&secret, key, &["username"])?;
-        let password = text(&secret, key, &["password"])?.unwrap_or_default();
-        builder = builder.proxy(address.trim(), user.as_deref().map(|u| (u, password.as_str())));
+        let proxy = proxy(key, secrets)?;
+        let credentials = proxy.credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
+        builder = builder.proxy(&proxy.address, credentials);
     }
     Ok(RegistryAccess {
         client: clients.get(builder)?,
@@ -294,14 +287,38 @@ fn registry_access(
     })
 }
 
+/// A `proxySecretRef` Secret, as Flux reads it: `address` (the proxy URL), and optionally
+/// `username` and `password`.
+fn proxy(key: &NamespacedName, secrets: Secrets<'_>) -> Result<Proxy, AccessError> {
+    let secret = secrets.get(key)?;
+    let Some(address) = text(&secret, key, &["address"])? else {
+        return Err(AccessError::Invalid {
+            secret: key.clone(),
+            problem: "no `address` key (the proxy URL)".to_owned(),
+        });
+    };
+    let user = text(&secret, key, &["username"])?;
+    let password = text(&secret, key, &["password"])?.unwrap_or_default();
+    Ok(Proxy {
+        address: address.trim().to_owned(),
+        credentials: user.map(|u| (u, password)),
+    })
+}
+
 /// The remote of a `GitRepository`, with credentials from its `secretRef`: `username` and
-/// `password`, or `bearerToken`, or `identity` and `known_hosts` (SSH), plus `ca.crt`.
+/// `password`, or `bearerToken`, or `identity` and `known_hosts` (SSH), plus `ca.crt`; and
+/// the proxy of its `proxySecretRef`.
 pub fn git_remote(source: &GitRepository, secrets: Secrets<'_>) -> Result<Remote, AccessError> {
     let mut remote = Remote {
         url: source.url.clone(),
         auth: GitAuth::Anonymous,
         ca_pem: None,
         timeout: source.timeout,
+        proxy: source
+            .proxy_secret_ref
+            .as_ref()
+            .map(|key| proxy(key, secrets))
+            .transpose()?,
     };
     let Some(key) = &source.secret_ref else {
         return Ok(remote);

@@ -405,8 +405,12 @@ fn fields_imagebump_cannot_honour_are_warnings_that_say_why() {
     for expected in [
         ":9:23: warning: ImageRepository ns/app: spec.serviceAccountName is ignored",
         ":18:13: warning: GitRepository ns/repo: spec.provider github is not supported",
-        ":20:11: warning: GitRepository ns/repo: spec.proxySecretRef is not used for git",
     ] {
         assert!(run.stdout.contains(expected), "{expected}\n{}", run.stdout);
     }
+    assert!(
+        !run.stdout.contains("proxySecretRef"),
+        "a git proxy is supported: {}",
+        run.stdout
+    );
 }

@@ -19,6 +19,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,6 +69,53 @@ impl fmt::Debug for GitAuth {
     }
 }
 
+/// An HTTP(S) proxy for the remote (a `GitRepository`'s `proxySecretRef`).
+#[derive(Clone)]
+pub struct Proxy {
+    /// `http://host:port`, without credentials.
+    pub address: String,
+    /// User name and password, sent as proxy basic authentication.
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("address", &self.address)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    /// The value of git's `http.proxy`: `scheme://user:password@host:port`, the credentials
+    /// percent-encoded.
+    fn git_config_value(&self) -> String {
+        let Some((user, password)) = &self.credentials else {
+            return self.address.clone();
+        };
+        let (scheme, rest) = self.address.split_once("://").unwrap_or(("http", &self.address));
+        format!(
+            "{scheme}://{}:{}@{rest}",
+            percent_encode(user),
+            percent_encode(password)
+        )
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
 /// Where and how to reach the remote.
 #[derive(Debug, Clone)]
 pub struct Remote {
@@ -79,6 +127,8 @@ pub struct Remote {
     pub ca_pem: Option<Vec<u8>>,
     /// Bound on each git network operation (Flux: the `GitRepository`'s `timeout`).
     pub timeout: Duration,
+    /// The proxy for HTTP(S) remotes; `None` leaves git to the environment (`HTTPS_PROXY`).
+    pub proxy: Option<Proxy>,
 }
 
 /// Who commits.
@@ -353,6 +403,12 @@ impl Repository {
         for key in remove {
             command.env_remove(key);
         }
+        if network && self.remote.proxy.is_some() {
+            // A proxy the object names is for every request, loopback remotes included.
+            for key in ["NO_PROXY", "no_proxy"] {
+                command.env_remove(key);
+            }
+        }
         for (key, value) in env {
             command.env(key, value);
         }
@@ -416,6 +472,9 @@ impl Repository {
             }
             GitAuth::Anonymous | GitAuth::Ssh { .. } => {}
         }
+        if network && let Some(proxy) = &self.remote.proxy {
+            config.push(("http.proxy".to_owned(), proxy.git_config_value()));
+        }
         let mut env: Vec<(OsString, OsString)> = vec![
             ("GIT_TERMINAL_PROMPT".into(), "0".into()),
             ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
@@ -455,6 +514,16 @@ impl Repository {
             GitAuth::Ssh { identity, .. } => vec![identity],
             GitAuth::Anonymous => vec![],
         };
+        let proxy_password = self
+            .remote
+            .proxy
+            .as_ref()
+            .and_then(|p| p.credentials.as_ref())
+            .map(|(_, password)| (password.as_str(), percent_encode(password)));
+        if let Some((password, encoded)) = &proxy_password {
+            secrets.push(password);
+            secrets.push(encoded);
+        }
         secrets.extend_from_slice(more);
         scrub(text, &secrets)
     }

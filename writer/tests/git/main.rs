@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use imagebump_testsupport::{GitServer, GitTransport};
-use imagebump_writer::git::{CheckoutRef, Error, GitAuth, Remote, Repository, Signature};
+use imagebump_writer::git::{CheckoutRef, Error, GitAuth, Proxy, Remote, Repository, Signature};
 
 const DEPLOY: &str = "apps/deploy.yaml";
 const BEFORE: &str = "image: ghcr.io/org/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n";
@@ -35,6 +35,7 @@ fn remote(server: &GitServer, url: &str) -> Remote {
         auth,
         ca_pem: server.ca_pem(),
         timeout: Duration::from_secs(30),
+        proxy: None,
     }
 }
 
@@ -275,4 +276,51 @@ async fn names_that_look_like_options_are_refused() {
         repo.push("main", &refspecs, &[]),
         Err(Error::InvalidRef(_))
     ));
+}
+
+#[tokio::test]
+async fn push_over_https_through_an_authenticating_proxy() {
+    let Some(server) = GitServer::start(GitTransport::Https).await else {
+        return;
+    };
+    let proxy = imagebump_testsupport::TestProxy::with_credentials("bot", "pr0xy:p@ss");
+    let url = server.create_repo("fleet", &[(DEPLOY, BEFORE)], "main");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut through_proxy = remote(&server, &url);
+    through_proxy.proxy = Some(Proxy {
+        address: proxy.url(),
+        credentials: Some(("bot".to_owned(), "pr0xy:p@ss".to_owned())),
+    });
+    let repo = Repository::open(cache.path(), through_proxy.clone()).expect("open");
+    repo.checkout(&branch("main"), "main")
+        .expect("checkout through the proxy");
+    edit(repo.workdir(), AFTER);
+    repo.commit("Update app to 1.1.0\n", &bot()).expect("commit");
+    repo.push("main", &[], &[]).expect("push through the proxy");
+    assert_eq!(server.read_file("fleet", "main", DEPLOY).as_deref(), Some(AFTER));
+    assert!(
+        proxy.tunnels() >= 2,
+        "fetch and push both went through CONNECT: {proxy:?}"
+    );
+    assert!(
+        format!("{through_proxy:?}").contains("Proxy") && !format!("{through_proxy:?}").contains("p@ss"),
+        "Debug never shows the proxy password"
+    );
+
+    // A wrong proxy password fails without showing it, in either spelling.
+    through_proxy.proxy = Some(Proxy {
+        address: proxy.url(),
+        credentials: Some(("bot".to_owned(), "wr0ng:p@ss".to_owned())),
+    });
+    let cache = tempfile::tempdir().expect("cache dir");
+    let repo = Repository::open(cache.path(), through_proxy).expect("open");
+    let error = repo
+        .checkout(&branch("main"), "main")
+        .expect_err("the proxy refuses");
+    let shown = error.to_string();
+    assert!(
+        !shown.contains("wr0ng") && !shown.contains("wr0ng%3Ap%40ss"),
+        "{shown}"
+    );
+    assert!(proxy.refused() >= 1, "{proxy:?}");
 }

@@ -54,6 +54,7 @@ fn file_remote(url: &str) -> Remote {
         auth: GitAuth::Anonymous,
         ca_pem: None,
         timeout: Duration::from_secs(30),
+        proxy: None,
     }
 }
 
