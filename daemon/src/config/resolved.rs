@@ -336,6 +336,14 @@ fn reference(
     Some(key)
 }
 
+/// Adds a resolved object, unless resolving it found an error (`valid` false): an object
+/// with any error is left out whole.
+fn keep<T>(valid: bool, objects: &mut BTreeMap<NamespacedName, T>, key: NamespacedName, object: Option<T>) {
+    if let Some(object) = object.filter(|_| valid) {
+        objects.insert(key, object);
+    }
+}
+
 /// Resolves one object; problems go to `r`. `None` when the object cannot be used.
 pub fn resolve(
     r: &mut Reader<'_>,
@@ -360,30 +368,24 @@ pub fn resolve(
     let key = meta.key.clone();
     match spec {
         RawSpec::ImageRepository(s) => {
-            let repo = image_repository(r, world, meta, s);
-            if let Some(repo) = repo.filter(|_| ok(r)) {
-                objects.image_repositories.insert(key, repo);
-            }
+            let object = image_repository(r, world, meta, s);
+            keep(ok(r), &mut objects.image_repositories, key, object);
         }
         RawSpec::ImagePolicy(s) => {
-            if let Some(p) = image_policy(r, world, meta, s).filter(|_| ok(r)) {
-                objects.image_policies.insert(key, p);
-            }
+            let object = image_policy(r, world, meta, s);
+            keep(ok(r), &mut objects.image_policies, key, object);
         }
         RawSpec::ImageUpdateAutomation(s) => {
-            if let Some(a) = automation(r, world, meta, s).filter(|_| ok(r)) {
-                objects.automations.insert(key, a);
-            }
+            let object = automation(r, world, meta, s);
+            keep(ok(r), &mut objects.automations, key, object);
         }
         RawSpec::GitRepository(s) => {
-            if let Some(g) = git_repository(r, world, meta, s).filter(|_| ok(r)) {
-                objects.git_repositories.insert(key, g);
-            }
+            let object = git_repository(r, world, meta, s);
+            keep(ok(r), &mut objects.git_repositories, key, object);
         }
         RawSpec::Receiver(s) => {
-            if let Some(rc) = receiver(r, world, meta, s).filter(|_| ok(r)) {
-                objects.receivers.insert(key, rc);
-            }
+            let object = receiver(r, world, meta, s);
+            keep(ok(r), &mut objects.receivers, key, object);
         }
         RawSpec::Secret(data) => {
             let secret = super::secret::Secret::from_parts(
