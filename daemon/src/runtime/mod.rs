@@ -7,6 +7,7 @@
 pub mod access;
 pub mod actor;
 pub mod board;
+pub mod budget;
 pub mod policy;
 pub mod scanner;
 pub mod status;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::config::file::{Autologin, Clouds};
@@ -32,6 +33,7 @@ use crate::state::Store;
 use crate::systemd::Notifier;
 use access::Clients;
 use board::Board;
+use budget::ScanBudget;
 use imagebump_auth::{Cloud, CloudObserver, CloudOptions, CloudProviders};
 use supervisor::Supervisor;
 
@@ -61,8 +63,8 @@ pub struct Shared {
     pub hooks: watch::Sender<Arc<Hooks>>,
     /// Registry clients, one per distinct TLS/proxy setting.
     pub clients: Clients,
-    /// Scans running at once (Flux's image-reflector-controller runs 4 reconciles at once).
-    pub scan_slots: Semaphore,
+    /// Scans running at once, in all and per registry.
+    pub scan_budget: ScanBudget,
     /// ECR, GCP and ACR logins, each with its token cache.
     pub clouds: CloudProviders,
     /// `[autologin]`.
@@ -106,8 +108,12 @@ fn cloud_providers(settings: &Clouds, metrics: &Arc<Metrics>) -> CloudProviders 
     CloudProviders::new(options)
 }
 
-/// How many scans run at once; the rest wait for a slot.
+/// How many scans run at once; the rest wait for a slot. (Flux's image-reflector-controller
+/// reconciles 4 objects at once by default.)
 const CONCURRENT_SCANS: usize = 8;
+
+/// How many of them may talk to one registry.
+const CONCURRENT_SCANS_PER_REGISTRY: usize = 4;
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -126,7 +132,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         state_dir: config.state_dir.clone(),
         hooks: watch::Sender::new(Arc::new(Hooks::new())),
         clients: Clients::default(),
-        scan_slots: Semaphore::new(CONCURRENT_SCANS),
+        scan_budget: ScanBudget::new(CONCURRENT_SCANS, CONCURRENT_SCANS_PER_REGISTRY),
         clouds: cloud_providers(&config.clouds, &metrics),
         autologin: config.clouds.autologin,
     });

@@ -163,12 +163,12 @@ async fn list(ctx: &Ctx<ImageRepository>) -> Result<TagSet, (&'static str, Strin
         .registry_access(repository)
         .await
         .map_err(|e| ("registry_auth", e.to_string()))?;
-    // A bounded number of scans at a time: a thousand repositories due together queue here
-    // instead of all holding connections and buffers at once.
-    let _slot = ctx
+    // A bounded number of scans at a time, a few per registry: a thousand repositories due
+    // together queue here instead of all holding connections and buffers at once.
+    let _turn = ctx
         .shared
-        .scan_slots
-        .acquire()
+        .scan_budget
+        .acquire(repository.image.registry())
         .await
         .map_err(|e| ("registry", e.to_string()))?;
     let tags = list_tags(
