@@ -9,7 +9,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::daemon_support::objects::Automation;
 use crate::daemon_support::{
-    DaemonUnderTest, Fixture, QUIET, Settings, TAGS, deployment, fixture, pipeline, servers, wait_for_file,
+    DaemonUnderTest, Fixture, PATIENCE, QUIET, Settings, TAGS, deployment, fixture, pipeline, servers,
+    wait_for_file, wait_until,
 };
 
 /// A receiver of `kind` for the repositories `resources` (YAML list items), and its token.
@@ -108,6 +109,13 @@ async fn a_dockerhub_webhook_turns_a_pushed_tag_into_a_commit() {
     );
     eprintln!("webhook to commit: {:?}", started.elapsed());
 
+    // The daemon records the run just after git's push returns, so the remote can show the
+    // commit a moment before the metric does.
+    wait_until(PATIENCE, "the push to be recorded", || {
+        daemon
+            .get("/metrics")
+            .is_some_and(|(_, m)| m.contains("imagebump_webhook_to_commit_seconds_count 1"))
+    });
     let (_, metrics) = daemon.get("/metrics").expect("metrics");
     assert!(
         metrics.contains(r#"imagebump_webhook_requests_total{receiver="flux-system/dockerhub",type="dockerhub",outcome="accepted"} 1"#),
