@@ -17,7 +17,7 @@ use imagebump_writer::git::{GitAuth, Proxy, Remote, SigningKey};
 use super::Shared;
 use crate::config::file::Autologin;
 use crate::config::raw::ObjectMeta;
-use crate::config::resolved::{GitRepository, ImageRepository, NamespacedName};
+use crate::config::resolved::{GitRepository, ImageRepository, NamespacedName, Objects};
 use crate::config::secret::{Secret, docker_config_of};
 
 /// A Secret could not be found or does not hold what the object needs. Never carries a
@@ -194,6 +194,15 @@ pub fn cloud_of(repository: &ImageRepository, autologin: Autologin) -> Option<Cl
 }
 
 impl Shared {
+    /// Where Secrets come from for `objects` (a snapshot of the loaded objects) and this
+    /// daemon's `secrets_dir`.
+    pub fn secrets<'a>(&'a self, objects: &'a Objects) -> Secrets<'a> {
+        Secrets {
+            objects: &objects.secrets,
+            dir: self.secrets_dir.as_deref(),
+        }
+    }
+
     /// The client and credential for one scan (or digest lookup) of `repository`: its
     /// Secrets read now, or its cloud's login (cached by the provider until 80 % of the
     /// token's life, at most an hour).
@@ -201,11 +210,7 @@ impl Shared {
         let cloud = cloud_of(repository, self.autologin);
         let mut access = {
             let objects = self.objects.borrow().clone();
-            let secrets = Secrets {
-                objects: &objects.secrets,
-                dir: self.secrets_dir.as_deref(),
-            };
-            registry_access(repository, secrets, &self.clients, cloud.is_none())?
+            registry_access(repository, self.secrets(&objects), &self.clients, cloud.is_none())?
         };
         if let Some(cloud) = cloud {
             let image = &repository.image;

@@ -96,11 +96,9 @@ async fn evaluate(
             record.tag_revision = snapshot.as_ref().map(|s| s.revision.clone()).unwrap_or_default();
             record.select_time = Some(time::now_millis());
             record.last_error = None;
-            let message = resolved_message(latest, record.previous.as_ref());
             if changed {
+                let message = resolved_message(latest, record.previous.as_ref());
                 info!(tag = %latest.tag, previous = record.previous.as_ref().map(|p| p.tag.as_str()), "{message}");
-            }
-            if changed {
                 SelectionOutcome::Changed
             } else {
                 SelectionOutcome::Unchanged
@@ -120,14 +118,9 @@ async fn evaluate(
     // in between loses nothing: after a restart the policy selects again from stored tags.)
     // On failure the previous result stays published, as Flux keeps `latestRef`.
     if let Some(latest) = &record.latest {
-        shared.board.publish_latest(
-            &ctx.key,
-            Some(LatestImage {
-                name: latest.name.clone(),
-                tag: latest.tag.clone(),
-                digest: latest.digest.clone(),
-            }),
-        );
+        shared
+            .board
+            .publish_latest(&ctx.key, Some(LatestImage::from(latest)));
     }
     if let Err(e) = shared.store.put_policy(&key, &record) {
         warn!(error = %e, "cannot store the policy result");
@@ -150,18 +143,9 @@ pub fn resolved_message(latest: &ImageRefRecord, previous: Option<&ImageRefRecor
         let _ = write!(message, " with digest {}", latest.digest);
     }
     if let Some(previous) = previous.filter(|p| *p != latest) {
-        let _ = write!(message, " (previously {})", full(previous));
+        let _ = write!(message, " (previously {})", LatestImage::from(previous).full());
     }
     message
-}
-
-fn full(image: &ImageRefRecord) -> String {
-    let mut text = format!("{}:{}", image.name, image.tag);
-    if !image.digest.is_empty() {
-        text.push('@');
-        text.push_str(&image.digest);
-    }
-    text
 }
 
 async fn select(

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use super::Shared;
-use super::access::Secrets;
 use super::policy::resolved_message;
 use crate::config::resolved::{NamespacedName, Objects, Receiver};
 use crate::control::protocol::{Kind, ObjectStatus, Ready, Response, Selector};
@@ -183,11 +182,7 @@ fn receiver(shared: &Shared, objects: &Objects, key: &NamespacedName) -> ObjectS
         return status;
     };
     status.suspended = object.suspend;
-    let secrets = Secrets {
-        objects: &objects.secrets,
-        dir: shared.secrets_dir.as_deref(),
-    };
-    match receiver_secret(secrets, &object.secret_ref) {
+    match receiver_secret(shared.secrets(objects), &object.secret_ref) {
         Ok(secret) => {
             let path = hook_path(&String::from_utf8_lossy(&secret.token), key);
             status.ready = Ready::True;

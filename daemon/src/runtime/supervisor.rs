@@ -12,7 +12,6 @@ use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::access::Secrets;
 use super::actor::{Command, Ctx, spawn_supervised};
 use super::writer::Plan;
 use super::{Shared, policy, scanner, status, writer};
@@ -152,13 +151,8 @@ impl Supervisor {
                 writer::run,
             );
         }
-        let secrets = Secrets {
-            objects: &objects.secrets,
-            dir: self.shared.secrets_dir.as_deref(),
-        };
-        self.shared
-            .hooks
-            .send_replace(Arc::new(crate::receiver::server::build(&objects, secrets)));
+        let hooks = crate::receiver::server::build(&objects, self.shared.secrets(&objects));
+        self.shared.hooks.send_replace(Arc::new(hooks));
         let gone: Vec<_> = self
             .actors
             .keys()

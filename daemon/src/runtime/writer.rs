@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imagebump_writer::git::{CheckoutRef, Signature};
-use imagebump_writer::result::Policies;
+use imagebump_writer::result::{LatestImage, Policies};
 use imagebump_writer::run::{self as writer_run, Automation, Outcome};
 use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
-use super::access::{Secrets, git_remote, signing_key};
+use super::access::{git_remote, signing_key};
 use super::actor::{Command, Ctx, Schedule};
 use crate::config::kinds::GitRef;
 use crate::config::resolved::{GitRepository, ImageUpdateAutomation, NamespacedName};
@@ -113,16 +113,20 @@ async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
     let key = ctx.store_key();
     let mut record = shared.store.automation(&key).ok().flatten().unwrap_or_default();
     record.last_run_time = Some(time::now_millis());
-    let policies: Policies = ctx
+    let latest: Vec<(&NamespacedName, LatestImage)> = ctx
         .object
         .policies
         .iter()
-        .filter_map(|p| {
-            shared
-                .board
-                .latest(p)
-                .map(|latest| (format!("{}:{}", p.namespace, p.name), latest))
-        })
+        .filter_map(|p| shared.board.latest(p).map(|image| (p, image)))
+        .collect();
+    // Flux's `observedPolicies` is keyed by policy name; the markers by `namespace:name`.
+    record.observed_policies = latest
+        .iter()
+        .map(|(p, image)| (p.name.clone(), ImageRefRecord::from(image)))
+        .collect();
+    let policies: Policies = latest
+        .into_iter()
+        .map(|(p, image)| (format!("{}:{}", p.namespace, p.name), image))
         .collect();
     let result = push(ctx, &policies).await;
     let outcome = match &result {
@@ -154,18 +158,6 @@ async fn run_once(ctx: &Ctx<Plan>) -> Result<String, String> {
     shared
         .metrics
         .automation_finished(&ctx.key.namespace, &ctx.key.name, started.elapsed(), outcome);
-    record.observed_policies = policies
-        .iter()
-        .map(|(k, l)| {
-            let name = k.split_once(':').map_or(k.as_str(), |(_, n)| n).to_owned();
-            let image = ImageRefRecord {
-                name: l.name.clone(),
-                tag: l.tag.clone(),
-                digest: l.digest.clone(),
-            };
-            (name, image)
-        })
-        .collect();
     let reply = match result {
         Ok(outcome) => {
             let (status, event) = describe(&outcome, &ctx.object);
@@ -255,10 +247,7 @@ fn from_git_ref(git_ref: &GitRef) -> CheckoutRef {
 async fn push(ctx: &Ctx<Plan>, policies: &Policies) -> Result<Outcome, (&'static str, String)> {
     let plan = Arc::clone(&ctx.object);
     let objects = ctx.shared.objects.borrow().clone();
-    let secrets = Secrets {
-        objects: &objects.secrets,
-        dir: ctx.shared.secrets_dir.as_deref(),
-    };
+    let secrets = ctx.shared.secrets(&objects);
     let remote = git_remote(&plan.source, secrets).map_err(|e| ("git_auth", e.to_string()))?;
     let signing = match &plan.automation.signing_key {
         Some((key, kind)) => Some(signing_key(key, kind, secrets).map_err(|e| ("git_auth", e.to_string()))?),

@@ -89,3 +89,23 @@ pub struct ReceiverRecord {
     /// Events rejected (bad signature, unknown path, …) since the record was created.
     pub events_rejected: u64,
 }
+
+impl From<&imagebump_writer::result::LatestImage> for ImageRefRecord {
+    fn from(image: &imagebump_writer::result::LatestImage) -> Self {
+        ImageRefRecord {
+            name: image.name.clone(),
+            tag: image.tag.clone(),
+            digest: image.digest.clone(),
+        }
+    }
+}
+
+impl From<&ImageRefRecord> for imagebump_writer::result::LatestImage {
+    fn from(image: &ImageRefRecord) -> Self {
+        imagebump_writer::result::LatestImage {
+            name: image.name.clone(),
+            tag: image.tag.clone(),
+            digest: image.digest.clone(),
+        }
+    }
+}
