@@ -155,6 +155,12 @@ impl TagSet {
         &self.revision
     }
 
+    /// The tags and the revision, owned.
+    #[must_use]
+    pub fn into_parts(self) -> (Vec<String>, String) {
+        (self.tags, self.revision)
+    }
+
     /// The first `n` stored tags (Flux shows 10 as `lastScanResult.latestTags`).
     #[must_use]
     pub fn latest(&self, n: usize) -> &[String] {

@@ -102,35 +102,38 @@ async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
     let result = list(ctx).await;
     let shared = &ctx.shared;
     let key = ctx.store_key();
-    let mut record = match shared.store.repository(&key) {
-        Ok(record) => record.unwrap_or_default(),
-        Err(e) => {
-            warn!(error = %e, "stored scan unreadable; replacing it");
-            RepositoryRecord::default()
-        }
-    };
-    record.last_attempt = Some(time::now_millis());
-    let outcome = match result {
+    let now = Some(time::now_millis());
+    let (record, failure) = match result {
         Ok(set) => {
             let count = set.len();
-            record.tags = set.tags().to_vec();
-            set.revision().clone_into(&mut record.revision);
-            record.canonical_image_name = ctx.object.image.canonical_name();
-            record.observed_exclusion_list = ctx.object.exclusions.patterns().map(str::to_owned).collect();
-            record.scan_time = record.last_attempt;
-            record.last_error = None;
-            info!(
-                tags = count,
-                revision = set.revision(),
-                "successful scan: found {count} tags"
-            );
-            Ok((count, set))
+            let (tags, revision) = set.into_parts();
+            info!(tags = count, revision, "successful scan: found {count} tags");
+            // A success replaces the whole record: the stored one need not be read.
+            let record = RepositoryRecord {
+                tags,
+                revision,
+                canonical_image_name: ctx.object.image.canonical_name(),
+                observed_exclusion_list: ctx.object.exclusions.patterns().map(str::to_owned).collect(),
+                scan_time: now,
+                last_attempt: now,
+                last_error: None,
+            };
+            (record, None)
         }
         Err((kind, message)) => {
             warn!(error = %message, "scan failed");
             shared.metrics.error(kind);
+            // A failure keeps the last good tags and says why this attempt failed.
+            let mut record = match shared.store.repository(&key) {
+                Ok(record) => record.unwrap_or_default(),
+                Err(e) => {
+                    warn!(error = %e, "stored scan unreadable; replacing it");
+                    RepositoryRecord::default()
+                }
+            };
+            record.last_attempt = now;
             record.last_error = Some(message.clone());
-            Err(message)
+            (record, Some(message))
         }
     };
     if let Err(e) = shared.store.put_repository(&key, &record) {
@@ -141,14 +144,17 @@ async fn scan(ctx: &Ctx<ImageRepository>) -> Result<usize, String> {
         &ctx.key.namespace,
         &ctx.key.name,
         started.elapsed(),
-        outcome.as_ref().ok().map(|(n, _)| *n),
+        failure.is_none().then_some(record.tags.len()),
     );
-    let (count, set) = outcome?;
+    if let Some(message) = failure {
+        return Err(message);
+    }
+    let count = record.tags.len();
     shared.board.publish_tags(
         &ctx.key,
         TagSnapshot {
-            revision: set.revision().to_owned(),
             tags: record.tags,
+            revision: record.revision,
         },
     );
     Ok(count)
